@@ -1,0 +1,59 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route is a browser page: its errors are rendered as HTML rather than JSON. */
+    html?: boolean;
+  }
+}
+
+/** Renders the HTML error page of a service for browser routes. */
+export type ErrorPageRenderer = (error: AppError) => string;
+
+/**
+ * The one place where errors become HTTP responses. An {@link AppError} keeps its status and
+ * reason; fastify's own input errors (validation, content type, body size) become 4xx with a
+ * stable reason; anything else is a bug: logged with its stack and answered with a bare 500.
+ */
+export function installErrorHandling(app: FastifyInstance, renderPage: ErrorPageRenderer): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const appError = toAppError(err);
+    if (appError.status >= 500) request.log.error({ err }, 'unhandled error');
+    else request.log.info({ reason: appError.reason, status: appError.status }, 'request refused');
+    return sendError(request, reply, appError);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = new AppError(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    return sendError(request, reply, error);
+  });
+
+  function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {
+    reply.code(error.status).headers(error.headers).header('cache-control', 'no-store');
+    if (wantsHtml(request)) return reply.type('text/html; charset=utf-8').send(renderPage(error));
+    return reply.type('application/json; charset=utf-8').send({ error: error.error, reason: error.reason });
+  }
+}
+
+function wantsHtml(request: FastifyRequest): boolean {
+  const config = request.routeOptions?.config as { html?: boolean } | undefined;
+  if (config?.html !== undefined) return config.html;
+  // No route matched: answer a browser with a page, anything else with JSON.
+  return (request.headers.accept ?? '').includes('text/html');
+}
+
+/** Maps any thrown value to the AppError that describes it to the client. */
+export function toAppError(err: FastifyError | AppError): AppError {
+  if (err instanceof AppError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, 'body_too_large', 'the request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(415, 'unsupported_media_type', 'this content type is not accepted here');
+  }
+  if (err.validation) return new AppError(400, 'invalid_request', err.message);
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new AppError(status, 'invalid_request', 'the request is not valid');
+  return new AppError(500, 'internal_error', 'internal error');
+}

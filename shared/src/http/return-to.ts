@@ -1,0 +1,18 @@
+/**
+ * Returns `value` when it is a path on this same service, else `/`. This is what stops the
+ * handoff and the login form from becoming open redirects: only a single leading slash is
+ * accepted (`//host` is scheme-relative), and no backslash (browsers read `/\host` as `//host`),
+ * no scheme, no control characters. Percent-encoded forms stay encoded, so a browser never sees
+ * them as anything but a path.
+ */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return '/';
+  if (!value.startsWith('/') || value.startsWith('//')) return '/';
+  if (value.includes('\\') || /[\u0000-\u001f\u007f]/.test(value)) return '/';
+  // Resolving against a dummy origin must not change the origin: catches anything the checks
+  // above missed, such as a path that normalises into a host.
+  const resolved = new URL(value, 'http://return-to.invalid');
+  // Dot segments can normalise `/..//host` into `//host`, so the check is made again afterwards.
+  if (resolved.origin !== 'http://return-to.invalid' || resolved.pathname.startsWith('//')) return '/';
+  return resolved.pathname + resolved.search + resolved.hash;
+}

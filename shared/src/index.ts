@@ -1,0 +1,39 @@
+export { ConfigError, EnvReader, baseUrlProblem } from './config/env-reader.js';
+export { AppError, type AppErrorOptions, REASON_CODES, type ReasonCode, TOKEN_REASONS, type TokenReason } from './errors.js';
+export { escapeHtml, html, SafeHtml, trustedHtml } from './html/template.js';
+export { type CookieSpec, cookieSpec } from './http/cookie-policy.js';
+export { type ErrorPageRenderer, installErrorHandling, toAppError } from './http/error-handler.js';
+export { type HealthRoutesOptions, healthRoutes } from './http/health-routes.js';
+export { loggerOptions, maskSecretQuery } from './http/logger-options.js';
+export { type Labels, MetricsRegistry } from './http/metrics.js';
+export { safeReturnTo } from './http/return-to.js';
+export { hashSecret, randomId } from './http/session-id.js';
+export { type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
+export { createLocalKeySource } from './keys/local-key-source.js';
+export {
+  createRemoteKeySource,
+  REMOTE_KEY_SOURCE_DEFAULTS,
+  type RemoteKeySourceOptions,
+} from './keys/remote-key-source.js';
+export { type Migration, openDatabase } from './sqlite/open-database.js';
+export type { BaseClaims, HandoffClaims } from './tokens/claims.js';
+export {
+  HANDOFF_PROFILE,
+  HANDOFF_TOKEN_TTL_DEFAULT_SEC,
+  HANDOFF_TOKEN_TTL_MAX_SEC,
+  LOGOUT_PROFILE,
+  SERVICE_PROFILE,
+  type TokenProfile,
+} from './tokens/profiles.js';
+export { createMemoryReplayStore, type ReplayStore } from './tokens/replay-store.js';
+export {
+  createVerifier,
+  type RejectedToken,
+  SUPPORTED_ALGORITHMS,
+  type SigningAlgorithm,
+  type TokenVerifier,
+  type VerificationResult,
+  type VerifiedToken,
+  VERIFIER_DEFAULTS,
+  type VerifierOptions,
+} from './tokens/verifier.js';

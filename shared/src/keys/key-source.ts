@@ -1,0 +1,23 @@
+import type { JWTVerifyGetKey } from 'jose';
+
+/**
+ * Where a verifier finds the public key for a token. Both the local set (tests, server1's own
+ * keys) and the remote JWKS client implement it, so the verifier does not care which it has.
+ */
+export interface KeySource {
+  /** jose's key resolution: picks the key by the header's kid and alg, or throws. */
+  readonly getKey: JWTVerifyGetKey;
+  /** True once the source holds keys it can verify with (drives server2's /readyz). */
+  isReady(): boolean;
+  /** Loads the keys now; rejects when none could be loaded. */
+  refresh(): Promise<void>;
+}
+
+/** Thrown when keys cannot be had at all (JWKS endpoint down, invalid, too large). */
+export class KeySourceUnavailableError extends Error {
+  readonly code = 'ERR_KEY_SOURCE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KeySourceUnavailableError';
+  }
+}

@@ -1,0 +1,164 @@
+import { type JWTHeaderParameters, jwtVerify } from 'jose';
+import type { TokenReason } from '../errors.js';
+import { KeySourceUnavailableError, type KeySource } from '../keys/key-source.js';
+import type { BaseClaims } from './claims.js';
+import { reasonForVerificationError } from './jose-reason.js';
+import type { TokenProfile } from './profiles.js';
+import type { ReplayStore } from './replay-store.js';
+
+/** Signature algorithms a verifier may be configured with. HS* and RS* are deliberately absent. */
+export const SUPPORTED_ALGORITHMS = ['EdDSA', 'ES256'] as const;
+export type SigningAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** Defaults of {@link VerifierOptions}, with units. */
+export const VERIFIER_DEFAULTS: Readonly<{ clockToleranceSec: number; maxTokenBytes: number }> = Object.freeze({
+  /** Clock leeway applied to exp, nbf and iat, in seconds. */
+  clockToleranceSec: 5,
+  /** Tokens longer than this many bytes are refused before any parsing. */
+  maxTokenBytes: 8 * 1024,
+});
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions {
+  /** The one token kind this verifier accepts. */
+  profile: TokenProfile;
+  /** The exact `iss` expected: the issuer's public URL. */
+  issuer: string;
+  /** This service's own client id, the only `aud` accepted. */
+  audience: string;
+  /** Allowed signature algorithms, from configuration; the token's own `alg` never widens this. */
+  algorithms: readonly SigningAlgorithm[];
+  /** Where the public keys come from. */
+  keySource: Pick<KeySource, 'getKey'>;
+  /** Needed for single-use profiles: remembers (iss, jti) until the token expires. */
+  replayStore?: ReplayStore;
+  /** Revocation hook: resolves true to refuse an otherwise valid token (`token_revoked`). */
+  isRevoked?: (claims: BaseClaims) => boolean | Promise<boolean>;
+  /** Clock leeway in seconds. Default 5. */
+  clockToleranceSec?: number;
+  /** Size cap in bytes. Default 8192. */
+  maxTokenBytes?: number;
+  /** Lowers the profile's largest `exp - iat`, in seconds; it can never raise it. */
+  maxLifetimeSec?: number;
+  /** The clock, in milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
+/** A verified token. */
+export interface VerifiedToken<C extends BaseClaims = BaseClaims> {
+  readonly ok: true;
+  readonly claims: C;
+  readonly header: JWTHeaderParameters;
+}
+
+/** A refused token, with the reason code of DESIGN.md section 5 and a message safe to show. */
+export interface RejectedToken {
+  readonly ok: false;
+  readonly reason: TokenReason;
+  readonly message: string;
+}
+
+export type VerificationResult<C extends BaseClaims = BaseClaims> = VerifiedToken<C> | RejectedToken;
+
+/** Verifies one kind of token; never throws for bad input, only for bugs. */
+export type TokenVerifier<C extends BaseClaims = BaseClaims> = (
+  token: string | undefined,
+) => Promise<VerificationResult<C>>;
+
+// Three base64url segments; the signature may be empty so that `alg: none` reaches the
+// algorithm check and is reported as unsupported_alg rather than as malformed.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const MAX_JTI_LENGTH = 256;
+
+/**
+ * Builds the verifier for one token profile. Options are checked here, once, so that a
+ * misconfiguration stops the service at start rather than letting tokens through later.
+ */
+export function createVerifier<C extends BaseClaims = BaseClaims>(options: VerifierOptions): TokenVerifier<C> {
+  const settings = { ...VERIFIER_DEFAULTS, now: Date.now, ...options };
+  checkOptions(settings);
+  const { profile, issuer, audience, keySource, replayStore, isRevoked, now } = settings;
+  const tolerance = settings.clockToleranceSec;
+  const maxBytes = settings.maxTokenBytes;
+  const maxLifetime = Math.min(settings.maxLifetimeSec ?? profile.maxLifetimeSec, profile.maxLifetimeSec);
+  const joseOptions = {
+    algorithms: [...settings.algorithms],
+    issuer,
+    audience,
+    typ: profile.typ,
+    requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti', ...profile.requiredClaims],
+    clockTolerance: tolerance,
+  };
+
+  return async function verify(token) {
+    if (typeof token !== 'string' || token.length === 0) return reject('token_missing', 'no token was presented');
+    // The cap comes before any decoding, so an oversized token costs nothing to refuse.
+    if (token.length > maxBytes || Buffer.byteLength(token) > maxBytes) {
+      return reject('token_too_large', `the token is over ${maxBytes} bytes`);
+    }
+    if (!COMPACT_JWS.test(token)) return reject('token_malformed', 'the token is not a compact JWS');
+
+    const nowMs = now();
+    let payload: C;
+    let header: JWTHeaderParameters;
+    try {
+      // Only keySource.getKey picks the key (by kid): jwk, jku, x5u and x5c headers are never read.
+      const result = await jwtVerify<C>(token, keySource.getKey, { ...joseOptions, currentDate: new Date(nowMs) });
+      payload = result.payload as C;
+      header = result.protectedHeader;
+    } catch (err) {
+      if (err instanceof KeySourceUnavailableError) return reject('jwks_unavailable', err.message);
+      const reason = reasonForVerificationError(err);
+      if (reason === undefined) throw err;
+      return reject(reason, (err as Error).message);
+    }
+
+    const nowSec = nowMs / 1000;
+    // jose accepts an audience array containing ours; a token minted for us names only us.
+    if (typeof payload.aud !== 'string') return reject('invalid_audience', 'aud must be a single client id');
+    if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > MAX_JTI_LENGTH) {
+      return reject('token_malformed', 'jti must be a non-empty string');
+    }
+    if (profile.requiredClaims.includes('sub') && (typeof payload.sub !== 'string' || payload.sub.length === 0)) {
+      return reject('token_malformed', 'sub must be a non-empty string');
+    }
+    // jose checks iat only with maxTokenAge; a token "issued" in the future is not yet valid.
+    if (payload.iat > nowSec + tolerance) return reject('token_not_yet_valid', 'iat is in the future');
+    if (payload.exp <= payload.iat) return reject('token_malformed', 'exp must be after iat');
+    // A short lifetime is what makes a stolen token nearly worthless; refuse longer-lived ones
+    // even when the issuer's key signed them.
+    if (payload.exp - payload.iat > maxLifetime) {
+      return reject('lifetime_too_long', `exp - iat is over ${maxLifetime} s`);
+    }
+    if (isRevoked && (await isRevoked(payload))) return reject('token_revoked', 'the token was revoked');
+    // Last, so that only a token that passed every other check uses up its jti.
+    if (profile.singleUse && replayStore) {
+      const first = await replayStore.markUsed(payload.iss, payload.jti, payload.exp + tolerance);
+      if (!first) return reject('token_replayed', 'the token was already used');
+    }
+    return { ok: true, claims: payload, header };
+  };
+}
+
+function reject(reason: TokenReason, message: string): RejectedToken {
+  return { ok: false, reason, message };
+}
+
+function checkOptions(options: VerifierOptions & { clockToleranceSec: number; maxTokenBytes: number }): void {
+  const { algorithms, profile } = options;
+  if (algorithms.length === 0) throw new TypeError('verifier option "algorithms" must name at least one algorithm');
+  for (const alg of algorithms) {
+    if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
+      throw new TypeError(`verifier option "algorithms": ${alg} is not allowed (use ${SUPPORTED_ALGORITHMS.join(', ')})`);
+    }
+  }
+  if (!options.issuer) throw new TypeError('verifier option "issuer" is required');
+  if (!options.audience) throw new TypeError('verifier option "audience" is required');
+  if (profile.singleUse && !options.replayStore) {
+    throw new TypeError(`verifier option "replayStore" is required for single-use ${profile.typ} tokens`);
+  }
+  if (!(options.clockToleranceSec >= 0 && options.clockToleranceSec <= 60)) {
+    throw new TypeError('verifier option "clockToleranceSec" must be between 0 and 60');
+  }
+  if (!(options.maxTokenBytes > 0)) throw new TypeError('verifier option "maxTokenBytes" must be positive');
+}
