@@ -1,12 +1,16 @@
 export { ConfigError, EnvReader, baseUrlProblem } from './config/env-reader.js';
 export { AppError, type AppErrorOptions, REASON_CODES, type ReasonCode, TOKEN_REASONS, type TokenReason } from './errors.js';
+export { cspHash, type PageOptions, type RenderedPage, renderPage, sendPage } from './html/page.js';
 export { escapeHtml, html, SafeHtml, trustedHtml } from './html/template.js';
 export { type CookieSpec, cookieSpec } from './http/cookie-policy.js';
-export { type ErrorPageRenderer, installErrorHandling, toAppError } from './http/error-handler.js';
+export { installErrorHandling, toAppError } from './http/error-handler.js';
+export { formFields, textField } from './http/form-body.js';
 export { type HealthRoutesOptions, healthRoutes } from './http/health-routes.js';
 export { loggerOptions, maskSecretQuery } from './http/logger-options.js';
 export { type Labels, MetricsRegistry } from './http/metrics.js';
 export { safeReturnTo } from './http/return-to.js';
+export { type ListenOptions, runService } from './http/run-service.js';
+export { isSameOriginRequest, secretsEqual } from './http/same-origin.js';
 export { hashSecret, randomId } from './http/session-id.js';
 export { type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
 export { createLocalKeySource } from './keys/local-key-source.js';

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { renderPage, sendPage } from '../html/page.js';
+import { html } from '../html/template.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -8,15 +10,12 @@ declare module 'fastify' {
   }
 }
 
-/** Renders the HTML error page of a service for browser routes. */
-export type ErrorPageRenderer = (error: AppError) => string;
-
 /**
  * The one place where errors become HTTP responses. An {@link AppError} keeps its status and
  * reason; fastify's own input errors (validation, content type, body size) become 4xx with a
  * stable reason; anything else is a bug: logged with its stack and answered with a bare 500.
  */
-export function installErrorHandling(app: FastifyInstance, renderPage: ErrorPageRenderer): void {
+export function installErrorHandling(app: FastifyInstance, serviceName: string): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const appError = toAppError(err);
     if (appError.status >= 500) request.log.error({ err }, 'unhandled error');
@@ -30,9 +29,13 @@ export function installErrorHandling(app: FastifyInstance, renderPage: ErrorPage
   });
 
   function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {
-    reply.code(error.status).headers(error.headers).header('cache-control', 'no-store');
-    if (wantsHtml(request)) return reply.type('text/html; charset=utf-8').send(renderPage(error));
-    return reply.type('application/json; charset=utf-8').send({ error: error.error, reason: error.reason });
+    reply.headers(error.headers);
+    if (wantsHtml(request)) return sendPage(reply, errorPage(serviceName, error), error.status);
+    return reply
+      .code(error.status)
+      .header('cache-control', 'no-store')
+      .type('application/json; charset=utf-8')
+      .send({ error: error.error, reason: error.reason });
   }
 }
 
@@ -56,4 +59,16 @@ export function toAppError(err: FastifyError | AppError): AppError {
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(status, 'invalid_request', 'the request is not valid');
   return new AppError(500, 'internal_error', 'internal error');
+}
+
+/** The page a browser sees for a refused request: the message and the stable reason code. */
+function errorPage(service: string, error: AppError) {
+  return renderPage({
+    service,
+    title: 'Something went wrong',
+    body: html`<h1>Something went wrong</h1>
+<p class="error">${error.message}</p>
+<p class="note">Reason: <code data-reason>${error.reason}</code> (HTTP ${error.status})</p>
+<p><a href="/">Back to the start</a></p>`,
+  });
 }

@@ -5,7 +5,7 @@ interface Family {
   readonly type: 'counter' | 'gauge';
   readonly help: string;
   readonly samples: Map<string, { labels: Labels; value: number }>;
-  readonly collect?: () => number;
+  readonly collect?: () => number | Promise<number>;
 }
 
 /**
@@ -27,16 +27,16 @@ export class MetricsRegistry {
   }
 
   /** Declares a gauge whose value `collect` reads at scrape time. */
-  gauge(name: string, help: string, collect: () => number): void {
+  gauge(name: string, help: string, collect: () => number | Promise<number>): void {
     this.declare(name, { type: 'gauge', help, samples: new Map(), collect });
   }
 
   /** The whole registry in the Prometheus text exposition format (version 0.0.4). */
-  render(): string {
+  async render(): Promise<string> {
     const lines: string[] = [];
     for (const [name, family] of this.families) {
       lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
-      if (family.collect) lines.push(`${name} ${family.collect()}`);
+      if (family.collect) lines.push(`${name} ${await family.collect()}`);
       for (const { labels, value } of family.samples.values()) lines.push(`${name}${formatLabels(labels)} ${value}`);
     }
     return `${lines.join('\n')}\n`;

@@ -1,0 +1,156 @@
+import {
+  baseUrlProblem,
+  EnvReader,
+  HANDOFF_TOKEN_TTL_DEFAULT_SEC,
+  HANDOFF_TOKEN_TTL_MAX_SEC,
+  SUPPORTED_ALGORITHMS,
+  type SigningAlgorithm,
+} from '@jwt-handoff/shared';
+
+/** A relying service registered with server1 (one entry of `CLIENTS`). */
+export interface ClientRegistration {
+  /** The client id: the `aud` of the tokens minted for it. */
+  readonly id: string;
+  /** Shown on the dashboard. Default: the id. */
+  readonly name: string;
+  /** Callback URLs a handoff may post to, compared exactly. */
+  readonly redirectUris: readonly string[];
+  /** Where back-channel logout tokens are posted (DESIGN.md section 2). */
+  readonly backchannelLogoutUri: string | undefined;
+  /** Base URL of the client's API, for service-to-service calls. */
+  readonly apiUrl: string | undefined;
+  /** The link on the dashboard that starts a handoff on the client's side. */
+  readonly startUrl: string;
+}
+
+/** server1's settings, read once from the environment and frozen. */
+export interface Server1Config {
+  readonly port: number;
+  readonly host: string;
+  /** The URL browsers use; also the `iss` of every token. */
+  readonly publicUrl: string;
+  /** Holds the SQLite database (users, sessions, keys). */
+  readonly dataDir: string;
+  readonly clients: readonly ClientRegistration[];
+  readonly seedDemoUsers: boolean;
+  readonly demoPassword: string | undefined;
+  /** Lifetime of a handoff token in seconds; at most 300. */
+  readonly handoffTokenTtlSec: number;
+  /** The algorithm new signing keys are made for. */
+  readonly signingAlgorithm: SigningAlgorithm;
+  /** How long verifiers may cache the JWKS, in seconds (its Cache-Control max-age). */
+  readonly jwksMaxAgeSec: number;
+  /** A session ends after this long without a request, in milliseconds. */
+  readonly sessionIdleTimeoutMs: number;
+  /** A session ends this long after sign-in whatever happens, in milliseconds. */
+  readonly sessionAbsoluteTimeoutMs: number;
+  /** Failed sign-ins allowed per account, and per client address, within the window. */
+  readonly loginMaxFailuresPerAccount: number;
+  readonly loginMaxFailuresPerAddress: number;
+  readonly loginFailureWindowMs: number;
+  /** Trust X-Forwarded-For (only behind a proxy you run). */
+  readonly trustProxy: boolean;
+  readonly logLevel: string;
+}
+
+const DEFAULT_PUBLIC_URL = 'http://localhost:4001';
+const DEFAULT_CLIENT = {
+  id: 'server2',
+  name: 'server2',
+  redirect_uris: ['http://localhost:4002/handoff/callback'],
+  backchannel_logout_uri: 'http://localhost:4002/backchannel-logout',
+  api_url: 'http://localhost:4002',
+};
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Reads server1's configuration from `env` (DESIGN.md section 5). Every variable has a default
+ * that works for the local demo; every bad value is reported at once, by name.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Server1Config {
+  const read = new EnvReader(env);
+  const publicUrl = read.baseUrl('PUBLIC_URL', DEFAULT_PUBLIC_URL);
+  const seedDemoUsers = read.boolean('SEED_DEMO_USERS', false);
+  const demoPassword = read.raw('DEMO_PASSWORD');
+  if (seedDemoUsers && (demoPassword === undefined || demoPassword.length < 8)) {
+    read.problem('DEMO_PASSWORD', 'must be set to at least 8 characters when SEED_DEMO_USERS is true');
+  }
+  const config: Server1Config = {
+    port: read.integer('PORT', 4001, { min: 0, max: 65535 }),
+    host: read.string('HOST', '127.0.0.1'),
+    publicUrl,
+    dataDir: read.string('DATA_DIR', 'data/server1'),
+    clients: read.json('CLIENTS', [parseClient(DEFAULT_CLIENT, 0)], parseClients),
+    seedDemoUsers,
+    demoPassword,
+    handoffTokenTtlSec: read.integer('HANDOFF_TOKEN_TTL', HANDOFF_TOKEN_TTL_DEFAULT_SEC, {
+      min: 5,
+      max: HANDOFF_TOKEN_TTL_MAX_SEC,
+    }),
+    signingAlgorithm: read.oneOf('SIGNING_ALG', SUPPORTED_ALGORITHMS, 'EdDSA'),
+    jwksMaxAgeSec: read.integer('JWKS_MAX_AGE_SEC', 300, { min: 0, max: 86_400 }),
+    sessionIdleTimeoutMs: read.integer('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, { min: 1000 }),
+    sessionAbsoluteTimeoutMs: read.integer('SESSION_ABSOLUTE_TIMEOUT_MS', 12 * 3_600_000, { min: 1000 }),
+    loginMaxFailuresPerAccount: read.integer('LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1 }),
+    loginMaxFailuresPerAddress: read.integer('LOGIN_MAX_FAILURES_PER_ADDRESS', 20, { min: 1 }),
+    loginFailureWindowMs: read.integer('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, { min: 1000 }),
+    trustProxy: read.boolean('TRUST_PROXY', false),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+  read.finish();
+  return Object.freeze(config);
+}
+
+/** Checks the `CLIENTS` JSON: an array of { id, redirect_uris, backchannel_logout_uri?, api_url? }. */
+function parseClients(value: unknown): ClientRegistration[] {
+  if (!Array.isArray(value) || value.length === 0) throw new Error('must be a non-empty JSON array of clients');
+  const clients = value.map(parseClient);
+  const ids = new Set<string>();
+  for (const client of clients) {
+    if (ids.has(client.id)) throw new Error(`lists client "${client.id}" twice`);
+    ids.add(client.id);
+  }
+  return clients;
+}
+
+function parseClient(value: unknown, index: number): ClientRegistration {
+  const where = `entry ${index}`;
+  if (typeof value !== 'object' || value === null) throw new Error(`${where} must be an object`);
+  const entry = value as Record<string, unknown>;
+  if (typeof entry.id !== 'string' || !CLIENT_ID_PATTERN.test(entry.id)) {
+    throw new Error(`${where}: id must be 1-64 characters of letters, digits, ".", "_" or "-"`);
+  }
+  const redirectUris = entry.redirect_uris;
+  if (!Array.isArray(redirectUris) || redirectUris.length === 0) {
+    throw new Error(`${where} (${entry.id}): redirect_uris must be a non-empty array`);
+  }
+  for (const uri of redirectUris) checkUrl(uri, `${where} (${entry.id}): redirect_uris`);
+  const backchannel = optionalUrl(entry.backchannel_logout_uri, `${where} (${entry.id}): backchannel_logout_uri`);
+  const apiUrl = optionalUrl(entry.api_url, `${where} (${entry.id}): api_url`);
+  const firstRedirect = new URL(redirectUris[0] as string);
+  const startUrl =
+    optionalUrl(entry.start_url, `${where} (${entry.id}): start_url`) ??
+    `${firstRedirect.origin}/handoff/start?return_to=%2F`;
+  return Object.freeze({
+    id: entry.id,
+    name: typeof entry.name === 'string' && entry.name.length > 0 ? entry.name : entry.id,
+    redirectUris: Object.freeze([...(redirectUris as string[])]),
+    backchannelLogoutUri: backchannel,
+    apiUrl: apiUrl?.replace(/\/+$/, ''),
+    startUrl,
+  });
+}
+
+function optionalUrl(value: unknown, where: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  checkUrl(value, where);
+  return value as string;
+}
+
+function checkUrl(value: unknown, where: string): void {
+  if (typeof value !== 'string') throw new Error(`${where} must be a string URL`);
+  // Callback URLs may carry a path but, like the base URLs, no credentials or fragment.
+  const problem = baseUrlProblem(value.split('?')[0] ?? value);
+  if (problem) throw new Error(`${where} ${problem}`);
+  if (new URL(value).hash) throw new Error(`${where} must not have a fragment`);
+}

@@ -1,0 +1,4 @@
+export { buildApp, type Server1Deps } from './app.js';
+export { createScryptHasher, type PasswordHasher, SCRYPT_DEFAULTS } from './auth/password-hasher.js';
+export { type ClientRegistration, loadConfig, type Server1Config } from './config.js';
+export { DEMO_USERS } from './stores/seed-demo-users.js';

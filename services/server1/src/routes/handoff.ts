@@ -1,0 +1,52 @@
+import { AppError, sendPage } from '@jwt-handoff/shared';
+import type { FastifyInstance } from 'fastify';
+import type { Server1Context } from '../context.js';
+import { mintHandoffToken } from '../tokens/handoff-token.js';
+import { formPostPage } from '../views/pages.js';
+
+// The client's state comes back to it as the token's nonce; printable ASCII, bounded, so it
+// can never bloat or break the token or the page.
+const STATE_PATTERN = /^[\x21-\x7e]{1,512}$/;
+
+/**
+ * GET /handoff/authorize (DESIGN.md section 1). Anything wrong with the client, its redirect_uri
+ * or the state is answered with a 400 page and never with a redirect: redirecting to an
+ * unverified URL would hand a token, or at least an open redirect, to whoever built the link.
+ */
+export async function handoffRoutes(app: FastifyInstance, ctx: Server1Context): Promise<void> {
+  const { config, sessions, keyRing, metrics, now } = ctx;
+
+  app.get('/handoff/authorize', { config: { html: true } }, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const client = config.clients.find((candidate) => candidate.id === query.client_id);
+    if (!client) throw new AppError(400, 'invalid_client', 'This sign-in link names an unknown service.');
+    const redirectUri = query.redirect_uri;
+    // Exact string comparison with a registered URI: no prefix, no normalisation.
+    if (typeof redirectUri !== 'string' || !client.redirectUris.includes(redirectUri)) {
+      throw new AppError(400, 'invalid_redirect_uri', 'This sign-in link has a return address that is not registered.');
+    }
+    const state = query.state;
+    if (state === undefined || state === '') {
+      throw new AppError(400, 'state_missing', 'This sign-in link has no state parameter.');
+    }
+    if (typeof state !== 'string' || !STATE_PATTERN.test(state)) {
+      throw new AppError(400, 'invalid_request', 'This sign-in link has a malformed state parameter.');
+    }
+
+    const signedIn = await sessions.current(request);
+    if (!signedIn) return reply.redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
+
+    const token = await mintHandoffToken({
+      key: keyRing.signingKey(now()),
+      issuer: config.publicUrl,
+      clientId: client.id,
+      user: signedIn.user,
+      session: signedIn.session,
+      nonce: state,
+      ttlSec: config.handoffTokenTtlSec,
+      now: now(),
+    });
+    metrics.handoffIssued({ client: client.id });
+    return sendPage(reply, formPostPage({ action: redirectUri, token, clientName: client.name }));
+  });
+}

@@ -1,0 +1,103 @@
+import {
+  AppError,
+  cookieSpec,
+  formFields,
+  isSameOriginRequest,
+  randomId,
+  safeReturnTo,
+  secretsEqual,
+  sendPage,
+  textField,
+} from '@jwt-handoff/shared';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Server1Context } from '../context.js';
+import { loginPage } from '../views/pages.js';
+
+// The same words for an unknown user and a wrong password: the page must not tell which.
+const INVALID_CREDENTIALS = 'The username or password is not right.';
+const MAX_FIELD_LENGTH = 1024;
+
+/**
+ * GET and POST /login, POST /logout. The login form is protected against CSRF by a double-submit
+ * token (a SameSite=Strict cookie that must equal the hidden field) and by the Origin check;
+ * failed attempts are throttled per account and per address.
+ */
+export async function loginRoutes(app: FastifyInstance, ctx: Server1Context): Promise<void> {
+  const { config, sessions, users, passwordHasher, loginThrottle, metrics, now } = ctx;
+  const csrfCookie = cookieSpec(config.publicUrl, 's1_login_csrf');
+  const csrfCookieOptions = { ...csrfCookie.options, sameSite: 'strict' as const, maxAge: 3600 };
+
+  const showForm = (reply: FastifyReply, csrfToken: string, fields: Parameters<typeof loginPage>[0], status = 200) => {
+    reply.setCookie(csrfCookie.name, csrfToken, csrfCookieOptions);
+    return sendPage(reply, loginPage({ ...fields, csrfToken }), status);
+  };
+
+  app.get('/login', { config: { html: true } }, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const returnTo = safeReturnTo(query.return_to);
+    if (await sessions.current(request)) return reply.redirect(returnTo, 303);
+    // Reuse the browser's token if it has one, so two open tabs both still work.
+    const existing = request.cookies[csrfCookie.name];
+    const csrfToken = existing && existing.length === 43 ? existing : randomId();
+    const notice = query.signed_out === '1' ? 'You have signed out.' : undefined;
+    return showForm(reply, csrfToken, { csrfToken, returnTo, notice });
+  });
+
+  app.post('/login', { config: { html: true } }, async (request, reply) => {
+    const fields = formFields(request);
+    const csrfToken = request.cookies[csrfCookie.name];
+    if (!isSameOriginRequest(request, config.publicUrl) || !secretsEqual(textField(fields, 'csrf_token'), csrfToken)) {
+      throw new AppError(403, 'csrf_failed', 'This form has expired or was not sent from this site. Reload it and try again.');
+    }
+    const returnTo = safeReturnTo(textField(fields, 'return_to'));
+    const username = (textField(fields, 'username') ?? '').trim().slice(0, MAX_FIELD_LENGTH);
+    const password = (textField(fields, 'password') ?? '').slice(0, MAX_FIELD_LENGTH);
+
+    const retryAfter = loginThrottle.retryAfterSec(username, request.ip, now());
+    if (retryAfter > 0) {
+      metrics.login({ outcome: 'throttled' });
+      throw new AppError(429, 'rate_limited', 'Too many failed sign-ins. Wait a while and try again.', {
+        headers: { 'retry-after': String(retryAfter) },
+      });
+    }
+
+    const user = username ? await users.findByUsername(username) : undefined;
+    // An unknown user costs the same hashing time as a wrong password, so response time does
+    // not reveal which usernames exist.
+    const valid = user ? await passwordHasher.verify(password, user.passwordHash) : await burn(password);
+    if (!user || !valid) {
+      loginThrottle.recordFailure(username, request.ip, now());
+      metrics.login({ outcome: 'failure' });
+      return showForm(
+        reply,
+        csrfToken as string,
+        { csrfToken: csrfToken as string, returnTo, username, error: INVALID_CREDENTIALS, reason: 'invalid_credentials' },
+        401,
+      );
+    }
+
+    loginThrottle.recordSuccess(username);
+    await sessions.start(request, reply, user);
+    metrics.login({ outcome: 'success' });
+    reply.clearCookie(csrfCookie.name, csrfCookieOptions);
+    return reply.redirect(returnTo, 303);
+  });
+
+  app.post('/logout', { config: { html: true } }, async (request, reply) => {
+    const fields = formFields(request);
+    const signedIn = await sessions.current(request);
+    if (signedIn) {
+      const tokenOk = secretsEqual(textField(fields, 'csrf_token'), signedIn.session.csrfToken);
+      if (!tokenOk || !isSameOriginRequest(request, config.publicUrl)) {
+        throw new AppError(403, 'csrf_failed', 'This sign-out was not sent from this site.');
+      }
+      await sessions.end(request, reply);
+    }
+    return reply.redirect('/login?signed_out=1', 303);
+  });
+
+  async function burn(password: string): Promise<false> {
+    await passwordHasher.burn(password);
+    return false;
+  }
+}

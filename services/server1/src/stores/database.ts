@@ -1,0 +1,43 @@
+import { type Migration, openDatabase } from '@jwt-handoff/shared';
+import type Database from 'better-sqlite3';
+
+// Append only: a migration's index is its schema version, so an edit here would never reach a
+// database that already ran it.
+const MIGRATIONS: readonly Migration[] = [
+  `CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+     name TEXT NOT NULL,
+     email TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     tokens_valid_after INTEGER,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE sessions (
+     id_hash TEXT PRIMARY KEY,
+     sid TEXT NOT NULL UNIQUE,
+     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     csrf_token TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX sessions_by_user ON sessions(user_id);
+   CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+   CREATE TABLE signing_keys (
+     kid TEXT PRIMARY KEY,
+     alg TEXT NOT NULL,
+     private_jwk TEXT NOT NULL,
+     public_jwk TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     publish_at INTEGER NOT NULL,
+     sign_from INTEGER NOT NULL,
+     retire_at INTEGER,
+     unpublish_at INTEGER
+   );`,
+];
+
+/** Opens server1's database, `server1.sqlite` in the data directory. */
+export function openServer1Database(dataDir: string): Database.Database {
+  return openDatabase(dataDir, 'server1.sqlite', MIGRATIONS);
+}

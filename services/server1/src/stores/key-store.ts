@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+import type { JWK } from 'jose';
+
+/**
+ * A signing key and its timeline (all times in ms). A key is published (in the JWKS) from
+ * `publishAt`, signs from `signFrom` until `retireAt`, and leaves the JWKS at `unpublishAt`.
+ */
+export interface StoredKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateJwk: JWK;
+  readonly publicJwk: JWK;
+  readonly createdAt: number;
+  readonly publishAt: number;
+  readonly signFrom: number;
+  readonly retireAt: number | null;
+  readonly unpublishAt: number | null;
+}
+
+/** Where server1's signing keys live. Async so that a PostgreSQL implementation fits. */
+export interface KeyStore {
+  list(): Promise<StoredKey[]>;
+  insert(key: StoredKey): Promise<void>;
+}
+
+interface KeyRow {
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  publish_at: number;
+  sign_from: number;
+  retire_at: number | null;
+  unpublish_at: number | null;
+}
+
+/**
+ * The SQLite {@link KeyStore}. Private keys sit in the database file, which is created 0600 in a
+ * 0700 data directory, like a key file would be.
+ */
+export function createSqliteKeyStore(db: Database.Database): KeyStore {
+  const list = db.prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY sign_from, created_at');
+  const insert = db.prepare(
+    `INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, publish_at, sign_from, retire_at, unpublish_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  return {
+    async list() {
+      return list.all().map((row) => ({
+        kid: row.kid,
+        alg: row.alg,
+        privateJwk: JSON.parse(row.private_jwk) as JWK,
+        publicJwk: JSON.parse(row.public_jwk) as JWK,
+        createdAt: row.created_at,
+        publishAt: row.publish_at,
+        signFrom: row.sign_from,
+        retireAt: row.retire_at,
+        unpublishAt: row.unpublish_at,
+      }));
+    },
+    async insert(key) {
+      insert.run(
+        key.kid,
+        key.alg,
+        JSON.stringify(key.privateJwk),
+        JSON.stringify(key.publicJwk),
+        key.createdAt,
+        key.publishAt,
+        key.signFrom,
+        key.retireAt,
+        key.unpublishAt,
+      );
+    },
+  };
+}

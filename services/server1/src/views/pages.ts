@@ -1,0 +1,80 @@
+import { html, type RenderedPage, renderPage, type SafeHtml } from '@jwt-handoff/shared';
+import type { ClientRegistration } from '../config.js';
+import type { User } from '../stores/user-store.js';
+
+const SERVICE = 'server1';
+
+/** The sign-in form. `error` is shown above it; the CSRF token rides in a hidden field. */
+export function loginPage(options: {
+  csrfToken: string;
+  returnTo: string;
+  username?: string;
+  error?: string;
+  reason?: string;
+  notice?: string;
+}): RenderedPage {
+  return renderPage({
+    service: SERVICE,
+    title: 'Sign in',
+    body: html`<h1>Sign in</h1>
+${options.notice ? html`<p class="note" role="status">${options.notice}</p>` : ''}
+${options.error ? html`<p class="error" role="alert" data-reason="${options.reason ?? ''}">${options.error}</p>` : ''}
+<form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="${options.csrfToken}">
+<input type="hidden" name="return_to" value="${options.returnTo}">
+<label for="username">Username</label>
+<input type="text" id="username" name="username" autocomplete="username" required value="${options.username ?? ''}">
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<div><button type="submit">Sign in</button></div>
+</form>`,
+  });
+}
+
+/** The signed-in home page: who you are, the services you can hand off to, sign-out. */
+export function dashboardPage(options: {
+  user: User;
+  csrfToken: string;
+  clients: readonly ClientRegistration[];
+  extra?: SafeHtml;
+}): RenderedPage {
+  const { user, clients } = options;
+  return renderPage({
+    service: SERVICE,
+    title: 'Dashboard',
+    body: html`<h1>Signed in as ${user.name}</h1>
+<p class="note">Username <code>${user.username}</code> · user id <code>${user.id}</code></p>
+<h2>Your services</h2>
+<ul>
+${clients.map((client) => html`<li><a class="service-link" href="${client.startUrl}">Open ${client.name}</a></li>`)}
+</ul>
+${options.extra ?? ''}
+<form class="inline" method="post" action="/logout">
+<input type="hidden" name="csrf_token" value="${options.csrfToken}">
+<button type="submit" class="secondary">Sign out</button>
+</form>`,
+  });
+}
+
+// Submits the form as soon as the page is parsed. A constant, so its CSP hash is fixed.
+const AUTO_SUBMIT = 'document.forms[0].submit();';
+
+/**
+ * The form_post response of a handoff: a form that posts the token to the client's callback
+ * and submits itself, with a button inside <noscript> for browsers without scripts. The CSP
+ * allows only this script and only a post to the client's origin.
+ */
+export function formPostPage(options: { action: string; token: string; clientName: string }): RenderedPage {
+  return renderPage({
+    service: SERVICE,
+    title: `Signing you in to ${options.clientName}`,
+    body: html`<h1>Signing you in to ${options.clientName}…</h1>
+<form method="post" action="${options.action}">
+<input type="hidden" name="token" value="${options.token}">
+<noscript><p>Scripts are off in this browser. Press the button to continue.</p>
+<button type="submit">Continue to ${options.clientName}</button></noscript>
+</form>`,
+    script: AUTO_SUBMIT,
+    formAction: new URL(options.action).origin,
+  });
+}
