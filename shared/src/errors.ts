@@ -88,7 +88,8 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = 'AppError';
-    this.error = options.error ?? ERROR_FOR_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request');
+    this.error =
+      options.error ?? ERROR_FOR_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request');
     this.headers = options.headers ?? {};
   }
 }

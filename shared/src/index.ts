@@ -1,5 +1,12 @@
-export { ConfigError, EnvReader, baseUrlProblem } from './config/env-reader.js';
-export { AppError, type AppErrorOptions, REASON_CODES, type ReasonCode, TOKEN_REASONS, type TokenReason } from './errors.js';
+export { baseUrlProblem, ConfigError, EnvReader } from './config/env-reader.js';
+export {
+  AppError,
+  type AppErrorOptions,
+  REASON_CODES,
+  type ReasonCode,
+  TOKEN_REASONS,
+  type TokenReason,
+} from './errors.js';
 export { cspHash, type PageOptions, type RenderedPage, renderPage, sendPage } from './html/page.js';
 export { escapeHtml, html, SafeHtml, trustedHtml } from './html/template.js';
 export { type CookieSpec, cookieSpec } from './http/cookie-policy.js';
@@ -11,6 +18,15 @@ export { type Labels, MetricsRegistry } from './http/metrics.js';
 export { safeReturnTo } from './http/return-to.js';
 export { type ListenOptions, runService } from './http/run-service.js';
 export { isSameOriginRequest, secretsEqual } from './http/same-origin.js';
+export {
+  type CookieSessionStore,
+  createSessionCookies,
+  isSessionLive,
+  SESSION_TOUCH_INTERVAL_MS,
+  type SessionCookies,
+  type SessionCookiesOptions,
+  type SessionTimeouts,
+} from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
 export { type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
 export { createLocalKeySource } from './keys/local-key-source.js';
@@ -33,11 +49,11 @@ export { createMemoryReplayStore, type ReplayStore } from './tokens/replay-store
 export {
   createVerifier,
   type RejectedToken,
-  SUPPORTED_ALGORITHMS,
   type SigningAlgorithm,
+  SUPPORTED_ALGORITHMS,
   type TokenVerifier,
+  VERIFIER_DEFAULTS,
   type VerificationResult,
   type VerifiedToken,
-  VERIFIER_DEFAULTS,
   type VerifierOptions,
 } from './tokens/verifier.js';

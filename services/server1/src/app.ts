@@ -1,6 +1,12 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import { cookieSpec, healthRoutes, installErrorHandling, loggerOptions, MetricsRegistry } from '@jwt-handoff/shared';
+import {
+  cookieSpec,
+  healthRoutes,
+  installErrorHandling,
+  loggerOptions,
+  MetricsRegistry,
+} from '@jwt-handoff/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createMemoryLoginThrottle } from './auth/login-throttle.js';
 import { createScryptHasher, type PasswordHasher } from './auth/password-hasher.js';
@@ -62,7 +68,10 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   const metrics: Server1Metrics = {
     registry,
     login: registry.counter('server1_logins_total', 'Sign-in attempts by outcome.'),
-    handoffIssued: registry.counter('server1_handoff_tokens_issued_total', 'Handoff tokens minted, by client.'),
+    handoffIssued: registry.counter(
+      'server1_handoff_tokens_issued_total',
+      'Handoff tokens minted, by client.',
+    ),
   };
   registry.gauge('server1_sessions', 'Sessions currently stored.', () => sessionStore.count());
 

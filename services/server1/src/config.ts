@@ -3,8 +3,8 @@ import {
   EnvReader,
   HANDOFF_TOKEN_TTL_DEFAULT_SEC,
   HANDOFF_TOKEN_TTL_MAX_SEC,
-  SUPPORTED_ALGORITHMS,
   type SigningAlgorithm,
+  SUPPORTED_ALGORITHMS,
 } from '@jwt-handoff/shared';
 
 /** A relying service registered with server1 (one entry of `CLIENTS`). */
@@ -103,7 +103,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
 
 /** Checks the `CLIENTS` JSON: an array of { id, redirect_uris, backchannel_logout_uri?, api_url? }. */
 function parseClients(value: unknown): ClientRegistration[] {
-  if (!Array.isArray(value) || value.length === 0) throw new Error('must be a non-empty JSON array of clients');
+  if (!Array.isArray(value) || value.length === 0)
+    throw new Error('must be a non-empty JSON array of clients');
   const clients = value.map(parseClient);
   const ids = new Set<string>();
   for (const client of clients) {
@@ -125,7 +126,10 @@ function parseClient(value: unknown, index: number): ClientRegistration {
     throw new Error(`${where} (${entry.id}): redirect_uris must be a non-empty array`);
   }
   for (const uri of redirectUris) checkUrl(uri, `${where} (${entry.id}): redirect_uris`);
-  const backchannel = optionalUrl(entry.backchannel_logout_uri, `${where} (${entry.id}): backchannel_logout_uri`);
+  const backchannel = optionalUrl(
+    entry.backchannel_logout_uri,
+    `${where} (${entry.id}): backchannel_logout_uri`,
+  );
   const apiUrl = optionalUrl(entry.api_url, `${where} (${entry.id}): api_url`);
   const firstRedirect = new URL(redirectUris[0] as string);
   const startUrl =

@@ -24,7 +24,11 @@ export function installErrorHandling(app: FastifyInstance, serviceName: string):
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const error = new AppError(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    const error = new AppError(
+      404,
+      'not_found',
+      `no route for ${request.method} ${request.url.split('?')[0]}`,
+    );
     return sendError(request, reply, error);
   });
 
@@ -57,7 +61,8 @@ export function toAppError(err: FastifyError | AppError): AppError {
   }
   if (err.validation) return new AppError(400, 'invalid_request', err.message);
   const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) return new AppError(status, 'invalid_request', 'the request is not valid');
+  if (status >= 400 && status < 500)
+    return new AppError(status, 'invalid_request', 'the request is not valid');
   return new AppError(500, 'internal_error', 'internal error');
 }
 

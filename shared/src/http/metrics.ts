@@ -37,7 +37,8 @@ export class MetricsRegistry {
     for (const [name, family] of this.families) {
       lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
       if (family.collect) lines.push(`${name} ${await family.collect()}`);
-      for (const { labels, value } of family.samples.values()) lines.push(`${name}${formatLabels(labels)} ${value}`);
+      for (const { labels, value } of family.samples.values())
+        lines.push(`${name}${formatLabels(labels)} ${value}`);
     }
     return `${lines.join('\n')}\n`;
   }
@@ -59,6 +60,8 @@ function labelKey(labels: Labels): string {
 function formatLabels(labels: Labels): string {
   const keys = Object.keys(labels);
   if (keys.length === 0) return '';
-  const escaped = keys.map((k) => `${k}="${String(labels[k]).replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`);
+  const escaped = keys.map(
+    (k) => `${k}="${String(labels[k]).replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`,
+  );
   return `{${escaped.join(',')}}`;
 }

@@ -8,11 +8,19 @@
 export function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return '/';
   if (!value.startsWith('/') || value.startsWith('//')) return '/';
-  if (value.includes('\\') || /[\u0000-\u001f\u007f]/.test(value)) return '/';
+  if (value.includes('\\') || hasControlCharacter(value)) return '/';
   // Resolving against a dummy origin must not change the origin: catches anything the checks
   // above missed, such as a path that normalises into a host.
   const resolved = new URL(value, 'http://return-to.invalid');
   // Dot segments can normalise `/..//host` into `//host`, so the check is made again afterwards.
   if (resolved.origin !== 'http://return-to.invalid' || resolved.pathname.startsWith('//')) return '/';
   return resolved.pathname + resolved.search + resolved.hash;
+}
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }

@@ -28,7 +28,9 @@ export async function runService(
     app = await build(config);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    console.error(`${name}: cannot start: ${err instanceof ConfigError ? err.message : (err as Error).stack}`);
+    console.error(
+      `${name}: cannot start: ${err instanceof ConfigError ? err.message : (err as Error).stack}`,
+    );
     process.exit(1);
   }
   app.log.info({ publicUrl: config.publicUrl }, `${name} is up at ${config.publicUrl}`);

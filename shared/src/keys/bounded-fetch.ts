@@ -10,12 +10,16 @@ export function createBoundedFetch(maxBytes: number): (url: string, init: Reques
     const response = await fetch(url, { ...init, redirect: 'manual' });
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
-      throw new KeySourceUnavailableError(`JWKS endpoint answered a redirect (${response.status}), not followed`);
+      throw new KeySourceUnavailableError(
+        `JWKS endpoint answered a redirect (${response.status}), not followed`,
+      );
     }
     const declared = Number(response.headers.get('content-length'));
     if (declared > maxBytes) {
       await response.body?.cancel();
-      throw new KeySourceUnavailableError(`JWKS response of ${declared} bytes is over the ${maxBytes}-byte limit`);
+      throw new KeySourceUnavailableError(
+        `JWKS response of ${declared} bytes is over the ${maxBytes}-byte limit`,
+      );
     }
     const body = await readAtMost(response, maxBytes);
     return new Response(body, { status: response.status, headers: response.headers });

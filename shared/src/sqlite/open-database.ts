@@ -10,7 +10,11 @@ export type Migration = string;
  * directory is made private to the service's user (0700) and the file 0600, because it holds
  * password hashes, session hashes and, on server1, private keys.
  */
-export function openDatabase(dataDir: string, fileName: string, migrations: readonly Migration[]): Database.Database {
+export function openDatabase(
+  dataDir: string,
+  fileName: string,
+  migrations: readonly Migration[],
+): Database.Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, fileName);
   const db = new Database(file);
@@ -28,7 +32,9 @@ export function openDatabase(dataDir: string, fileName: string, migrations: read
 function migrate(db: Database.Database, migrations: readonly Migration[]): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
-    throw new Error(`database schema version ${current} is newer than this build knows (${migrations.length})`);
+    throw new Error(
+      `database schema version ${current} is newer than this build knows (${migrations.length})`,
+    );
   }
   const apply = db.transaction(() => {
     for (let version = current; version < migrations.length; version++) {

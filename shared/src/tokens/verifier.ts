@@ -1,6 +1,6 @@
 import { type JWTHeaderParameters, jwtVerify } from 'jose';
 import type { TokenReason } from '../errors.js';
-import { KeySourceUnavailableError, type KeySource } from '../keys/key-source.js';
+import { type KeySource, KeySourceUnavailableError } from '../keys/key-source.js';
 import type { BaseClaims } from './claims.js';
 import { reasonForVerificationError } from './jose-reason.js';
 import type { TokenProfile } from './profiles.js';
@@ -11,12 +11,13 @@ export const SUPPORTED_ALGORITHMS = ['EdDSA', 'ES256'] as const;
 export type SigningAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 /** Defaults of {@link VerifierOptions}, with units. */
-export const VERIFIER_DEFAULTS: Readonly<{ clockToleranceSec: number; maxTokenBytes: number }> = Object.freeze({
-  /** Clock leeway applied to exp, nbf and iat, in seconds. */
-  clockToleranceSec: 5,
-  /** Tokens longer than this many bytes are refused before any parsing. */
-  maxTokenBytes: 8 * 1024,
-});
+export const VERIFIER_DEFAULTS: Readonly<{ clockToleranceSec: number; maxTokenBytes: number }> =
+  Object.freeze({
+    /** Clock leeway applied to exp, nbf and iat, in seconds. */
+    clockToleranceSec: 5,
+    /** Tokens longer than this many bytes are refused before any parsing. */
+    maxTokenBytes: 8 * 1024,
+  });
 
 /** Options of {@link createVerifier}. */
 export interface VerifierOptions {
@@ -74,7 +75,9 @@ const MAX_JTI_LENGTH = 256;
  * Builds the verifier for one token profile. Options are checked here, once, so that a
  * misconfiguration stops the service at start rather than letting tokens through later.
  */
-export function createVerifier<C extends BaseClaims = BaseClaims>(options: VerifierOptions): TokenVerifier<C> {
+export function createVerifier<C extends BaseClaims = BaseClaims>(
+  options: VerifierOptions,
+): TokenVerifier<C> {
   const settings = { ...VERIFIER_DEFAULTS, now: Date.now, ...options };
   checkOptions(settings);
   const { profile, issuer, audience, keySource, replayStore, isRevoked, now } = settings;
@@ -91,7 +94,8 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(options: Verif
   };
 
   return async function verify(token) {
-    if (typeof token !== 'string' || token.length === 0) return reject('token_missing', 'no token was presented');
+    if (typeof token !== 'string' || token.length === 0)
+      return reject('token_missing', 'no token was presented');
     // The cap comes before any decoding, so an oversized token costs nothing to refuse.
     if (token.length > maxBytes || Buffer.byteLength(token) > maxBytes) {
       return reject('token_too_large', `the token is over ${maxBytes} bytes`);
@@ -103,7 +107,10 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(options: Verif
     let header: JWTHeaderParameters;
     try {
       // Only keySource.getKey picks the key (by kid): jwk, jku, x5u and x5c headers are never read.
-      const result = await jwtVerify<C>(token, keySource.getKey, { ...joseOptions, currentDate: new Date(nowMs) });
+      const result = await jwtVerify<C>(token, keySource.getKey, {
+        ...joseOptions,
+        currentDate: new Date(nowMs),
+      });
       payload = result.payload as C;
       header = result.protectedHeader;
     } catch (err) {
@@ -119,7 +126,10 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(options: Verif
     if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > MAX_JTI_LENGTH) {
       return reject('token_malformed', 'jti must be a non-empty string');
     }
-    if (profile.requiredClaims.includes('sub') && (typeof payload.sub !== 'string' || payload.sub.length === 0)) {
+    if (
+      profile.requiredClaims.includes('sub') &&
+      (typeof payload.sub !== 'string' || payload.sub.length === 0)
+    ) {
       return reject('token_malformed', 'sub must be a non-empty string');
     }
     // jose checks iat only with maxTokenAge; a token "issued" in the future is not yet valid.
@@ -146,10 +156,13 @@ function reject(reason: TokenReason, message: string): RejectedToken {
 
 function checkOptions(options: VerifierOptions & { clockToleranceSec: number; maxTokenBytes: number }): void {
   const { algorithms, profile } = options;
-  if (algorithms.length === 0) throw new TypeError('verifier option "algorithms" must name at least one algorithm');
+  if (algorithms.length === 0)
+    throw new TypeError('verifier option "algorithms" must name at least one algorithm');
   for (const alg of algorithms) {
     if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
-      throw new TypeError(`verifier option "algorithms": ${alg} is not allowed (use ${SUPPORTED_ALGORITHMS.join(', ')})`);
+      throw new TypeError(
+        `verifier option "algorithms": ${alg} is not allowed (use ${SUPPORTED_ALGORITHMS.join(', ')})`,
+      );
     }
   }
   if (!options.issuer) throw new TypeError('verifier option "issuer" is required');

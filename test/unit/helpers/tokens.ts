@@ -68,7 +68,15 @@ export function handoffClaims(overrides: Claims = {}, iat = T0): Claims {
 /** Valid service-token claims (DESIGN.md section 2). */
 export function serviceClaims(overrides: Claims = {}, iat = T0): Claims {
   return withOverrides(
-    { iss: ISSUER, aud: AUDIENCE, sub: 'server1', scope: 'activity:read', jti: randomUUID(), iat, exp: iat + 60 },
+    {
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: 'server1',
+      scope: 'activity:read',
+      jti: randomUUID(),
+      iat,
+      exp: iat + 60,
+    },
     overrides,
   );
 }

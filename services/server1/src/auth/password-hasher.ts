@@ -50,7 +50,14 @@ export function createScryptHasher(parameters: ScryptParameters = SCRYPT_DEFAULT
       const salt = randomBytes(16);
       const key = await hashWith(password, salt, parameters);
       const { cost, blockSize, parallelization } = parameters;
-      return ['scrypt', cost, blockSize, parallelization, salt.toString('base64url'), key.toString('base64url')].join('$');
+      return [
+        'scrypt',
+        cost,
+        blockSize,
+        parallelization,
+        salt.toString('base64url'),
+        key.toString('base64url'),
+      ].join('$');
     },
     async verify(password, stored) {
       const parsed = parseHash(stored);

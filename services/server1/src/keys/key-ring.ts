@@ -59,7 +59,11 @@ export class KeyRing {
   signingKey(now: number): SigningKey {
     const key = this.keys.filter((candidate) => isSigning(candidate, now)).at(-1);
     if (!key) throw new Error('no signing key is active; restart server1 to generate one');
-    return { kid: key.kid, alg: key.alg as SigningAlgorithm, privateKey: this.privateKeys.get(key.kid) as CryptoKey };
+    return {
+      kid: key.kid,
+      alg: key.alg as SigningAlgorithm,
+      privateKey: this.privateKeys.get(key.kid) as CryptoKey,
+    };
   }
 
   /** The JWKS of the keys published at `now`: public members only. */

@@ -8,9 +8,6 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: Server1Context)
   app.get('/', { config: { html: true } }, async (request, reply) => {
     const signedIn = await ctx.sessions.current(request);
     if (!signedIn) return reply.redirect('/login?return_to=%2F', 303);
-    return sendPage(
-      reply,
-      dashboardPage({ user: signedIn.user, csrfToken: signedIn.session.csrfToken, clients: ctx.config.clients }),
-    );
+    return sendPage(reply, dashboardPage({ user: signedIn.user, clients: ctx.config.clients }));
   });
 }

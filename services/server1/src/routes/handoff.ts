@@ -23,7 +23,11 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server1Context): 
     const redirectUri = query.redirect_uri;
     // Exact string comparison with a registered URI: no prefix, no normalisation.
     if (typeof redirectUri !== 'string' || !client.redirectUris.includes(redirectUri)) {
-      throw new AppError(400, 'invalid_redirect_uri', 'This sign-in link has a return address that is not registered.');
+      throw new AppError(
+        400,
+        'invalid_redirect_uri',
+        'This sign-in link has a return address that is not registered.',
+      );
     }
     const state = query.state;
     if (state === undefined || state === '') {

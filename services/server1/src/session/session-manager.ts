@@ -1,4 +1,4 @@
-import type { CookieSpec } from '@jwt-handoff/shared';
+import { type CookieSpec, createSessionCookies } from '@jwt-handoff/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Session, SessionStore } from '../stores/session-store.js';
 import type { User, UserStore } from '../stores/user-store.js';
@@ -25,48 +25,22 @@ export interface SessionManagerOptions {
   now: () => number;
 }
 
-/** The {@link SessionManager} over server1's stores. */
+/** The {@link SessionManager} over server1's stores: a session cookie, plus its user. */
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
-  const { sessions, users, cookie, now } = options;
-  // One lookup per request, however many route steps ask.
-  const resolved = new WeakMap<FastifyRequest, Promise<SignedIn | undefined>>();
-
-  const lookup = async (request: FastifyRequest): Promise<SignedIn | undefined> => {
-    const id = request.cookies[cookie.name];
-    if (!id) return undefined;
-    const session = await sessions.touch(id, now());
-    if (!session) return undefined;
-    const user = await users.findById(session.userId);
-    return user ? { session, user } : undefined;
-  };
-
-  const endCurrent = async (request: FastifyRequest) => {
-    const signedIn = await current(request);
-    if (signedIn) await sessions.delete(signedIn.session.idHash);
-    resolved.set(request, Promise.resolve(undefined));
-  };
-
-  function current(request: FastifyRequest): Promise<SignedIn | undefined> {
-    let pending = resolved.get(request);
-    if (!pending) {
-      pending = lookup(request);
-      resolved.set(request, pending);
-    }
-    return pending;
-  }
-
+  const cookies = createSessionCookies({
+    store: options.sessions,
+    cookie: options.cookie,
+    maxAgeSec: Math.floor(options.absoluteTimeoutMs / 1000),
+    now: options.now,
+  });
   return {
-    current,
-    async start(request, reply, user) {
-      await endCurrent(request);
-      const { id, session } = await sessions.create(user.id, now());
-      reply.setCookie(cookie.name, id, { ...cookie.options, maxAge: Math.floor(options.absoluteTimeoutMs / 1000) });
-      resolved.set(request, Promise.resolve({ session, user }));
-      return session;
+    async current(request) {
+      const session = await cookies.current(request);
+      if (!session) return undefined;
+      const user = await options.users.findById(session.userId);
+      return user ? { session, user } : undefined;
     },
-    async end(request, reply) {
-      await endCurrent(request);
-      reply.clearCookie(cookie.name, cookie.options);
-    },
+    start: (request, reply, user) => cookies.start(request, reply, user.id),
+    end: (request, reply) => cookies.end(request, reply),
   };
 }

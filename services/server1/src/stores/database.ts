@@ -17,7 +17,6 @@ const MIGRATIONS: readonly Migration[] = [
      id_hash TEXT PRIMARY KEY,
      sid TEXT NOT NULL UNIQUE,
      user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-     csrf_token TEXT NOT NULL,
      created_at INTEGER NOT NULL,
      last_seen_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL

@@ -34,7 +34,6 @@ ${options.error ? html`<p class="error" role="alert" data-reason="${options.reas
 /** The signed-in home page: who you are, the services you can hand off to, sign-out. */
 export function dashboardPage(options: {
   user: User;
-  csrfToken: string;
   clients: readonly ClientRegistration[];
   extra?: SafeHtml;
 }): RenderedPage {
@@ -50,7 +49,6 @@ ${clients.map((client) => html`<li><a class="service-link" href="${client.startU
 </ul>
 ${options.extra ?? ''}
 <form class="inline" method="post" action="/logout">
-<input type="hidden" name="csrf_token" value="${options.csrfToken}">
 <button type="submit" class="secondary">Sign out</button>
 </form>`,
   });

@@ -1,0 +1,65 @@
+// Runs both services for the local demo, with demo users, and prints where to go.
+// `npm start` builds first and then runs this; Ctrl-C stops both.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const demoPassword = process.env.DEMO_PASSWORD ?? 'handoff-demo';
+const server1Url = process.env.SERVER1_PUBLIC_URL ?? 'http://localhost:4001';
+const server2Url = process.env.SERVER2_PUBLIC_URL ?? 'http://localhost:4002';
+
+const services = {
+  server1: {
+    PORT: new URL(server1Url).port || '4001',
+    PUBLIC_URL: server1Url,
+    DATA_DIR: join(root, 'data', 'server1'),
+    SEED_DEMO_USERS: 'true',
+    DEMO_PASSWORD: demoPassword,
+    CLIENTS: JSON.stringify([
+      {
+        id: 'server2',
+        redirect_uris: [`${server2Url}/handoff/callback`],
+        backchannel_logout_uri: `${server2Url}/backchannel-logout`,
+        api_url: server2Url,
+      },
+    ]),
+  },
+  server2: {
+    PORT: new URL(server2Url).port || '4002',
+    PUBLIC_URL: server2Url,
+    ISSUER_URL: server1Url,
+    DATA_DIR: join(root, 'data', 'server2'),
+  },
+};
+
+const children = Object.entries(services).map(([name, env]) => {
+  const child = spawn(process.execPath, [join(root, 'services', name, 'dist', 'main.js')], {
+    env: { LOG_LEVEL: 'warn', ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`${name} stopped (${signal ?? `exit ${code}`}); stopping the demo.`);
+    stop(code ?? 1);
+  });
+  return child;
+});
+
+let stopping = false;
+function stop(code = 0) {
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+console.log(`
+jwt-handoff demo
+  server1 (identity): ${server1Url}
+  server2 (relying):  ${server2Url}   <- open this one; it sends you to server1 to sign in
+  demo users:         alice / ${demoPassword}    bob / ${demoPassword}
+  data:               ${join(root, 'data')}
+Press Ctrl-C to stop.
+`);

@@ -1,0 +1,96 @@
+import { EnvReader, HANDOFF_PROFILE, type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '@jwt-handoff/shared';
+
+/** server2's settings, read once from the environment and frozen. */
+export interface Server2Config {
+  readonly port: number;
+  readonly host: string;
+  /** The URL browsers use; the handoff callback is `${publicUrl}/handoff/callback`. */
+  readonly publicUrl: string;
+  /** This service's client id at server1: the only `aud` it accepts. */
+  readonly clientId: string;
+  /** server1's public URL: the exact `iss` accepted, and where browsers are sent to sign in. */
+  readonly issuerUrl: string;
+  /** Where the keys are fetched; may differ from the issuer's public URL inside a network. */
+  readonly jwksUrl: string;
+  /** Holds the SQLite database (sessions, used jtis, pending txns) and, if generated, the secret. */
+  readonly dataDir: string;
+  /** Signs the s2_handoff cookie; generated and kept in the data directory when unset. */
+  readonly sessionSecret: string | undefined;
+  /** Algorithms the verifier accepts. */
+  readonly allowedAlgorithms: readonly SigningAlgorithm[];
+  /** Clock leeway for exp, nbf and iat, in seconds. */
+  readonly clockToleranceSec: number;
+  /** The longest handoff token lifetime (exp - iat) accepted, in seconds; at most 300. */
+  readonly handoffMaxLifetimeSec: number;
+  readonly jwksTimeoutMs: number;
+  readonly jwksCooldownMs: number;
+  readonly jwksCacheMaxAgeMs: number;
+  readonly jwksMaxResponseBytes: number;
+  /** A session ends after this long without a request, in milliseconds. */
+  readonly sessionIdleTimeoutMs: number;
+  /** A session ends this long after sign-in whatever happens, in milliseconds. */
+  readonly sessionAbsoluteTimeoutMs: number;
+  readonly trustProxy: boolean;
+  readonly logLevel: string;
+}
+
+/** Reads server2's configuration from `env` (DESIGN.md section 5); reports every bad value at once. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Server2Config {
+  const read = new EnvReader(env);
+  const issuerUrl = read.baseUrl('ISSUER_URL', 'http://localhost:4001');
+  const sessionSecret = read.raw('SESSION_SECRET');
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    read.problem('SESSION_SECRET', 'must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  }
+  const algorithms = read
+    .string('ALLOWED_ALGS', 'EdDSA')
+    .split(',')
+    .map((alg) => alg.trim());
+  for (const alg of algorithms) {
+    if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
+      read.problem('ALLOWED_ALGS', `lists "${alg}"; allowed are ${SUPPORTED_ALGORITHMS.join(', ')}`);
+    }
+  }
+  const config: Server2Config = {
+    port: read.integer('PORT', 4002, { min: 0, max: 65535 }),
+    host: read.string('HOST', '127.0.0.1'),
+    publicUrl: read.baseUrl('PUBLIC_URL', 'http://localhost:4002'),
+    clientId: read.string('CLIENT_ID', 'server2'),
+    issuerUrl,
+    jwksUrl: jwksUrl(read, issuerUrl),
+    dataDir: read.string('DATA_DIR', 'data/server2'),
+    sessionSecret,
+    allowedAlgorithms: Object.freeze(algorithms as SigningAlgorithm[]),
+    clockToleranceSec: read.integer('CLOCK_TOLERANCE_SEC', 5, { min: 0, max: 60 }),
+    handoffMaxLifetimeSec: read.integer('HANDOFF_MAX_LIFETIME_SEC', HANDOFF_PROFILE.maxLifetimeSec, {
+      min: 1,
+      max: HANDOFF_PROFILE.maxLifetimeSec,
+    }),
+    jwksTimeoutMs: read.integer('JWKS_TIMEOUT_MS', 5_000, { min: 100, max: 60_000 }),
+    jwksCooldownMs: read.integer('JWKS_COOLDOWN_MS', 30_000, { min: 0 }),
+    jwksCacheMaxAgeMs: read.integer('JWKS_CACHE_MAX_AGE_MS', 300_000, { min: 1000 }),
+    jwksMaxResponseBytes: read.integer('JWKS_MAX_RESPONSE_BYTES', 64 * 1024, { min: 1024 }),
+    sessionIdleTimeoutMs: read.integer('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, { min: 1000 }),
+    sessionAbsoluteTimeoutMs: read.integer('SESSION_ABSOLUTE_TIMEOUT_MS', 12 * 3_600_000, { min: 1000 }),
+    trustProxy: read.boolean('TRUST_PROXY', false),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.clientId)) {
+    read.problem('CLIENT_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
+  }
+  read.finish();
+  return Object.freeze(config);
+}
+
+function jwksUrl(read: EnvReader, issuerUrl: string): string {
+  const value = read.raw('JWKS_URL');
+  if (value === undefined) return `${issuerUrl}/.well-known/jwks.json`;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // reported below
+  }
+  read.problem('JWKS_URL', `must be an absolute http(s) URL, got "${value}"`);
+  return `${issuerUrl}/.well-known/jwks.json`;
+}

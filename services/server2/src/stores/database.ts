@@ -1,0 +1,35 @@
+import { type Migration, openDatabase } from '@jwt-handoff/shared';
+import type Database from 'better-sqlite3';
+
+// Append only: a migration's index is its schema version.
+const MIGRATIONS: readonly Migration[] = [
+  `CREATE TABLE sessions (
+     id_hash TEXT PRIMARY KEY,
+     sub TEXT NOT NULL,
+     sid TEXT,
+     claims TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX sessions_by_sub ON sessions(sub);
+   CREATE INDEX sessions_by_sid ON sessions(sid);
+   CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+   CREATE TABLE used_jtis (
+     iss TEXT NOT NULL,
+     jti TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (iss, jti)
+   ) WITHOUT ROWID;
+   CREATE INDEX used_jtis_by_expiry ON used_jtis(expires_at);
+   CREATE TABLE pending_txns (
+     id_hash TEXT PRIMARY KEY,
+     claims TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );`,
+];
+
+/** Opens server2's database, `server2.sqlite` in the data directory. */
+export function openServer2Database(dataDir: string): Database.Database {
+  return openDatabase(dataDir, 'server2.sqlite', MIGRATIONS);
+}

@@ -1,0 +1,113 @@
+import {
+  type CookieSessionStore,
+  type HandoffClaims,
+  hashSecret,
+  isSessionLive,
+  randomId,
+  SESSION_TOUCH_INTERVAL_MS,
+  type SessionTimeouts,
+} from '@jwt-handoff/shared';
+import type Database from 'better-sqlite3';
+
+/** A browser signed in to server2 through a handoff. Only the hash of its id is stored. */
+export interface Session {
+  readonly idHash: string;
+  /** The user at server1 (the token's sub). */
+  readonly sub: string;
+  /** server1's session handle (the token's sid), for back-channel sign-out. */
+  readonly sid: string | undefined;
+  /** The verified claims of the handoff token that started it. */
+  readonly claims: HandoffClaims;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+}
+
+/** Where server2's sessions live; created from verified handoff claims. */
+export interface SessionStore extends CookieSessionStore<Session, HandoffClaims> {
+  /** Drops sessions past their idle or absolute timeout; returns how many. */
+  purgeExpired(now: number): Promise<number>;
+  count(): Promise<number>;
+}
+
+interface SessionRow {
+  id_hash: string;
+  sub: string;
+  sid: string | null;
+  claims: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+/** The SQLite {@link SessionStore}. */
+export function createSqliteSessionStore(db: Database.Database, timeouts: SessionTimeouts): SessionStore {
+  const insert = db.prepare(
+    `INSERT INTO sessions (id_hash, sub, sid, claims, created_at, last_seen_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const select = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ?');
+  const touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
+  const remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
+  const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?');
+  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
+
+  return {
+    async create(claims, now) {
+      const id = randomId();
+      const session: Session = {
+        idHash: hashSecret(id),
+        sub: claims.sub,
+        sid: typeof claims.sid === 'string' ? claims.sid : undefined,
+        claims,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + timeouts.absoluteMs,
+      };
+      insert.run(
+        session.idHash,
+        session.sub,
+        session.sid ?? null,
+        JSON.stringify(claims),
+        now,
+        now,
+        session.expiresAt,
+      );
+      return { id, session };
+    },
+    async touch(id, now) {
+      const idHash = hashSecret(id);
+      const row = select.get(idHash);
+      if (!row) return undefined;
+      const session = toSession(row);
+      if (!isSessionLive(session, timeouts, now)) {
+        remove.run(idHash);
+        return undefined;
+      }
+      if (now - session.lastSeenAt < SESSION_TOUCH_INTERVAL_MS) return session;
+      touch.run(now, idHash);
+      return { ...session, lastSeenAt: now };
+    },
+    async delete(idHash) {
+      remove.run(idHash);
+    },
+    async purgeExpired(now) {
+      return purge.run(now, now - timeouts.idleMs).changes;
+    },
+    async count() {
+      return count.get()?.n ?? 0;
+    },
+  };
+}
+
+function toSession(row: SessionRow): Session {
+  return {
+    idHash: row.id_hash,
+    sub: row.sub,
+    sid: row.sid ?? undefined,
+    claims: JSON.parse(row.claims) as HandoffClaims,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+  };
+}

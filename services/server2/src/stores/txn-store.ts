@@ -1,0 +1,36 @@
+import type { HandoffClaims } from '@jwt-handoff/shared';
+import type Database from 'better-sqlite3';
+
+/**
+ * Verified handoff claims waiting for the browser's GET /handoff/complete: the one-time txn of
+ * DESIGN.md section 1. Keyed by the hash of the txn, which itself only travels in the URL.
+ */
+export interface TxnStore {
+  put(idHash: string, claims: HandoffClaims, expiresAt: number): Promise<void>;
+  /** Removes and returns the claims, or undefined when unknown, used or expired. */
+  take(idHash: string, now: number): Promise<HandoffClaims | undefined>;
+  purgeExpired(now: number): Promise<number>;
+}
+
+/** The SQLite {@link TxnStore}. */
+export function createSqliteTxnStore(db: Database.Database): TxnStore {
+  const insert = db.prepare('INSERT INTO pending_txns (id_hash, claims, expires_at) VALUES (?, ?, ?)');
+  // DELETE ... RETURNING reads and consumes in one step: a txn can be completed once only.
+  const take = db.prepare<[string], { claims: string; expires_at: number }>(
+    'DELETE FROM pending_txns WHERE id_hash = ? RETURNING claims, expires_at',
+  );
+  const purge = db.prepare('DELETE FROM pending_txns WHERE expires_at <= ?');
+  return {
+    async put(idHash, claims, expiresAt) {
+      insert.run(idHash, JSON.stringify(claims), expiresAt);
+    },
+    async take(idHash, now) {
+      const row = take.get(idHash);
+      if (!row || row.expires_at <= now) return undefined;
+      return JSON.parse(row.claims) as HandoffClaims;
+    },
+    async purgeExpired(now) {
+      return purge.run(now).changes;
+    },
+  };
+}

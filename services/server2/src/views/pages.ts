@@ -1,0 +1,40 @@
+import { html, type RenderedPage, renderPage } from '@jwt-handoff/shared';
+import type { Session } from '../stores/session-store.js';
+
+const SERVICE = 'server2';
+
+/** Claims shown on the home page, in this order, with the time claims made readable. */
+const SHOWN_CLAIMS = ['iss', 'sub', 'aud', 'name', 'email', 'auth_time', 'iat', 'exp', 'jti', 'sid'] as const;
+const TIME_CLAIMS = new Set(['auth_time', 'iat', 'exp']);
+
+/** The signed-in home page: who you are, and the claims server2 verified. */
+export function homePage(session: Session): RenderedPage {
+  const { claims } = session;
+  const rows = SHOWN_CLAIMS.filter((name) => claims[name] !== undefined).map((name) => {
+    const value = claims[name];
+    const shown = TIME_CLAIMS.has(name)
+      ? `${value} (${new Date(Number(value) * 1000).toISOString()})`
+      : String(value);
+    return html`<tr><th>${name}</th><td><code>${shown}</code></td></tr>`;
+  });
+  return renderPage({
+    service: SERVICE,
+    title: 'Home',
+    body: html`<h1>Hello, ${claims.name ?? claims.sub}</h1>
+<p>You are signed in to server2 with a session of its own, started by a handoff from server1.</p>
+<h2>Verified claims of the handoff token</h2>
+<table id="claims">${rows}</table>
+<form class="inline" method="post" action="/logout"><button type="submit" class="secondary">Sign out of server2</button></form>`,
+  });
+}
+
+/** Where a sign-out lands. Not `/`, which would sign the user straight back in. */
+export function signedOutPage(): RenderedPage {
+  return renderPage({
+    service: SERVICE,
+    title: 'Signed out',
+    body: html`<h1>You have signed out of server2</h1>
+<p>Your session on server1 may still be open; signing in again then needs no password.</p>
+<a class="button" href="/handoff/start?return_to=%2F">Sign in with server1</a>`,
+  });
+}

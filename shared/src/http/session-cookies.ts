@@ -1,0 +1,89 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CookieSpec } from './cookie-policy.js';
+
+/** What {@link createSessionCookies} needs of a session store. */
+export interface CookieSessionStore<S extends { idHash: string }, I> {
+  /** Stores a new session; returns its id (the cookie value, never stored) and the session. */
+  create(input: I, now: number): Promise<{ id: string; session: S }>;
+  /** The live session for a cookie value, its idle clock restarted; undefined when none. */
+  touch(id: string, now: number): Promise<S | undefined>;
+  delete(idHash: string): Promise<void>;
+}
+
+/** Reads, starts and ends the session a browser carries in one cookie. */
+export interface SessionCookies<S, I> {
+  current(request: FastifyRequest): Promise<S | undefined>;
+  /** Starts a session under a new id, ending any the browser had, so no id is ever fixed in advance. */
+  start(request: FastifyRequest, reply: FastifyReply, input: I): Promise<S>;
+  end(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+}
+
+/** Options of {@link createSessionCookies}. */
+export interface SessionCookiesOptions<S extends { idHash: string }, I> {
+  store: CookieSessionStore<S, I>;
+  cookie: CookieSpec;
+  /** The cookie's Max-Age, in seconds: the session's absolute lifetime. */
+  maxAgeSec: number;
+  now: () => number;
+}
+
+/** Session handling over a store and a cookie, shared by both services. */
+export function createSessionCookies<S extends { idHash: string }, I>(
+  options: SessionCookiesOptions<S, I>,
+): SessionCookies<S, I> {
+  const { store, cookie, now } = options;
+  // One store lookup per request, however many route steps ask.
+  const resolved = new WeakMap<FastifyRequest, Promise<S | undefined>>();
+
+  function current(request: FastifyRequest): Promise<S | undefined> {
+    let pending = resolved.get(request);
+    if (!pending) {
+      const id = request.cookies[cookie.name];
+      pending = id ? store.touch(id, now()) : Promise.resolve(undefined);
+      resolved.set(request, pending);
+    }
+    return pending;
+  }
+
+  async function endCurrent(request: FastifyRequest): Promise<void> {
+    const session = await current(request);
+    if (session) await store.delete(session.idHash);
+    resolved.set(request, Promise.resolve(undefined));
+  }
+
+  return {
+    current,
+    async start(request, reply, input) {
+      await endCurrent(request);
+      const { id, session } = await store.create(input, now());
+      reply.setCookie(cookie.name, id, { ...cookie.options, maxAge: options.maxAgeSec });
+      resolved.set(request, Promise.resolve(session));
+      return session;
+    },
+    async end(request, reply) {
+      await endCurrent(request);
+      reply.clearCookie(cookie.name, cookie.options);
+    },
+  };
+}
+
+/** Idle and absolute session lifetimes, in milliseconds. */
+export interface SessionTimeouts {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+/**
+ * Restarting the idle clock costs a write; doing it at most once a minute keeps reads cheap and
+ * shifts an idle timeout of minutes by a negligible amount.
+ */
+export const SESSION_TOUCH_INTERVAL_MS = 60_000;
+
+/** Whether a session created/last seen at these times is still live at `now`. */
+export function isSessionLive(
+  session: { expiresAt: number; lastSeenAt: number },
+  timeouts: SessionTimeouts,
+  now: number,
+): boolean {
+  return session.expiresAt > now && session.lastSeenAt + timeouts.idleMs > now;
+}
