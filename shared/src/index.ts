@@ -38,6 +38,7 @@ export {
 export { type Migration, openDatabase } from './sqlite/open-database.js';
 export type { BaseClaims, HandoffClaims } from './tokens/claims.js';
 export {
+  BACKCHANNEL_LOGOUT_EVENT,
   HANDOFF_PROFILE,
   HANDOFF_TOKEN_TTL_DEFAULT_SEC,
   HANDOFF_TOKEN_TTL_MAX_SEC,

@@ -31,7 +31,7 @@ describe('maskSecretQuery', () => {
 });
 
 describe('MetricsRegistry', () => {
-  it('renders a counter with labels in the Prometheus text format', () => {
+  it('renders a counter with labels in the Prometheus text format', async () => {
     const registry = new MetricsRegistry();
     const rejected = registry.counter('tokens_rejected_total', 'Tokens refused, by reason.');
 
@@ -39,7 +39,7 @@ describe('MetricsRegistry', () => {
     rejected({ reason: 'token_expired' });
     rejected({ reason: 'unknown_kid' }, 3);
 
-    expect(registry.render()).toBe(
+    expect(await registry.render()).toBe(
       [
         '# HELP tokens_rejected_total Tokens refused, by reason.',
         '# TYPE tokens_rejected_total counter',
@@ -50,39 +50,45 @@ describe('MetricsRegistry', () => {
     );
   });
 
-  it('renders a counter without labels', () => {
+  it('renders a counter without labels', async () => {
     const registry = new MetricsRegistry();
     registry.counter('logins_total', 'Logins.')();
-    expect(registry.render()).toContain('\nlogins_total 1\n');
+    expect(await registry.render()).toContain('\nlogins_total 1\n');
   });
 
-  it('treats the same labels in another order as the same series', () => {
+  it('treats the same labels in another order as the same series', async () => {
     const registry = new MetricsRegistry();
     const requests = registry.counter('requests_total', 'Requests.');
 
     requests({ route: '/me', status: '200' });
     requests({ status: '200', route: '/me' });
 
-    expect(registry.render()).toContain('requests_total{route="/me",status="200"} 2\n');
+    expect(await registry.render()).toContain('requests_total{route="/me",status="200"} 2\n');
   });
 
-  it('escapes backslashes, quotes and newlines in label values', () => {
+  it('escapes backslashes, quotes and newlines in label values', async () => {
     const registry = new MetricsRegistry();
     registry.counter('odd_total', 'Odd labels.')({ value: 'a\\b"c\nd' });
-    expect(registry.render()).toContain('odd_total{value="a\\\\b\\"c\\nd"} 1\n');
+    expect(await registry.render()).toContain('odd_total{value="a\\\\b\\"c\\nd"} 1\n');
   });
 
-  it('reads a gauge when rendering', () => {
+  it('reads a gauge when rendering', async () => {
     const registry = new MetricsRegistry();
     let sessions = 1;
     registry.gauge('sessions_active', 'Live sessions.', () => sessions);
     sessions = 7;
 
-    expect(registry.render()).toBe(
+    expect(await registry.render()).toBe(
       ['# HELP sessions_active Live sessions.', '# TYPE sessions_active gauge', 'sessions_active 7', ''].join(
         '\n',
       ),
     );
+  });
+
+  it('awaits a gauge whose collect is asynchronous', async () => {
+    const registry = new MetricsRegistry();
+    registry.gauge('users_total', 'Users.', async () => 3);
+    expect(await registry.render()).toContain('\nusers_total 3\n');
   });
 
   it('refuses to declare a metric twice', () => {

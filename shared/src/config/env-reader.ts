@@ -108,7 +108,8 @@ export function baseUrlProblem(value: string): string | undefined {
     return `must be an absolute http(s) URL, got "${value}"`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https, got "${value}"`;
-  if (url.username || url.password) return 'must not carry credentials';
-  if (url.search || url.hash) return 'must not have a query or fragment';
+  // The raw text is checked too: a bare "?", "#" or "@" leaves the parsed fields empty.
+  if (url.username || url.password || value.includes('@')) return 'must not carry credentials';
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not have a query or fragment';
   return undefined;
 }

@@ -8,7 +8,8 @@ import type { TokenReason } from '../errors.js';
  */
 export function reasonForVerificationError(err: unknown): TokenReason | undefined {
   if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.reason === 'missing') return 'token_malformed';
+    // "missing" and "invalid" (e.g. a string iat) describe a badly built token, not a bad time.
+    if (err.reason === 'missing' || err.reason === 'invalid') return 'token_malformed';
     switch (err.claim) {
       case 'typ':
         return 'invalid_type';

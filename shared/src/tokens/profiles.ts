@@ -14,7 +14,17 @@ export interface TokenProfile {
    * until they expire; reusable ones (service tokens) are not.
    */
   readonly singleUse: boolean;
+  /**
+   * Checks the shape of the profile's own claims once the signature and registered claims have
+   * passed; returns what is wrong (reported as token_malformed), or undefined.
+   */
+  readonly checkClaims: (claims: ClaimSet) => string | undefined;
 }
+
+/** A decoded claim set, before its profile's shape is known. */
+type ClaimSet = Readonly<Record<string, unknown>>;
+
+const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
 /** Hands a signed-in user from server1 to a client: posted once to its callback. */
 export const HANDOFF_PROFILE: TokenProfile = Object.freeze({
@@ -22,6 +32,7 @@ export const HANDOFF_PROFILE: TokenProfile = Object.freeze({
   maxLifetimeSec: 300,
   requiredClaims: Object.freeze(['sub', 'nonce']),
   singleUse: true,
+  checkClaims: (claims: ClaimSet) => (nonEmptyString(claims.nonce) ? undefined : 'nonce must be a non-empty string'),
 });
 
 /** Authorises one service's API calls to another; reused until shortly before it expires. */
@@ -30,7 +41,11 @@ export const SERVICE_PROFILE: TokenProfile = Object.freeze({
   maxLifetimeSec: 60,
   requiredClaims: Object.freeze(['sub', 'scope']),
   singleUse: false,
+  checkClaims: (claims: ClaimSet) => (typeof claims.scope === 'string' ? undefined : 'scope must be a space-separated string'),
 });
+
+/** The event a logout token announces (OpenID Connect Back-Channel Logout 1.0, section 2.4). */
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /** OpenID Connect Back-Channel Logout 1.0 shaped: sub and/or sid, an events claim, no nonce. */
 export const LOGOUT_PROFILE: TokenProfile = Object.freeze({
@@ -38,6 +53,15 @@ export const LOGOUT_PROFILE: TokenProfile = Object.freeze({
   maxLifetimeSec: 120,
   requiredClaims: Object.freeze(['events']),
   singleUse: true,
+  checkClaims: (claims: ClaimSet) => {
+    if (!nonEmptyString(claims.sub) && !nonEmptyString(claims.sid)) return 'a logout token needs sub or sid';
+    // OpenID Connect Back-Channel Logout 1.0, section 2.6: a nonce means it is some other token.
+    if (claims.nonce !== undefined) return 'a logout token must not carry a nonce';
+    const events = claims.events;
+    const isObject = typeof events === 'object' && events !== null && !Array.isArray(events);
+    if (!isObject || !(BACKCHANNEL_LOGOUT_EVENT in events)) return `events must contain ${BACKCHANNEL_LOGOUT_EVENT}`;
+    return undefined;
+  },
 });
 
 /** Default and largest lifetime of a handoff token, in seconds (DESIGN.md section 3). */

@@ -78,7 +78,9 @@ const MAX_JTI_LENGTH = 256;
 export function createVerifier<C extends BaseClaims = BaseClaims>(
   options: VerifierOptions,
 ): TokenVerifier<C> {
-  const settings = { ...VERIFIER_DEFAULTS, now: Date.now, ...options };
+  // Options left undefined take their defaults rather than overwriting them.
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const settings = { ...VERIFIER_DEFAULTS, now: Date.now, ...given } as Required<VerifierOptions>;
   checkOptions(settings);
   const { profile, issuer, audience, keySource, replayStore, isRevoked, now } = settings;
   const tolerance = settings.clockToleranceSec;
@@ -134,6 +136,8 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
     }
     // jose checks iat only with maxTokenAge; a token "issued" in the future is not yet valid.
     if (payload.iat > nowSec + tolerance) return reject('token_not_yet_valid', 'iat is in the future');
+    const shapeProblem = profile.checkClaims(payload);
+    if (shapeProblem) return reject('token_malformed', shapeProblem);
     if (payload.exp <= payload.iat) return reject('token_malformed', 'exp must be after iat');
     // A short lifetime is what makes a stolen token nearly worthless; refuse longer-lived ones
     // even when the issuer's key signed them.
@@ -174,4 +178,7 @@ function checkOptions(options: VerifierOptions & { clockToleranceSec: number; ma
     throw new TypeError('verifier option "clockToleranceSec" must be between 0 and 60');
   }
   if (!(options.maxTokenBytes > 0)) throw new TypeError('verifier option "maxTokenBytes" must be positive');
+  if (options.maxLifetimeSec !== undefined && !(options.maxLifetimeSec > 0 && Number.isFinite(options.maxLifetimeSec))) {
+    throw new TypeError('verifier option "maxLifetimeSec" must be a positive number of seconds');
+  }
 }

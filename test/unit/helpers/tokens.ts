@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type CompactJWSHeaderParameters,
   CompactSign,
+  type CryptoKey,
   calculateJwkThumbprint,
   exportJWK,
   generateKeyPair,
