@@ -44,8 +44,8 @@ export function installErrorHandling(app: FastifyInstance, serviceName: string):
 }
 
 function wantsHtml(request: FastifyRequest): boolean {
-  const config = request.routeOptions?.config as { html?: boolean } | undefined;
-  if (config?.html !== undefined) return config.html;
+  // A matched route decides by its config: API and callback routes always answer JSON.
+  if (request.routeOptions?.url !== undefined) return request.routeOptions.config?.html === true;
   // No route matched: answer a browser with a page, anything else with JSON.
   return (request.headers.accept ?? '').includes('text/html');
 }

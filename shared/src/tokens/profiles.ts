@@ -32,7 +32,8 @@ export const HANDOFF_PROFILE: TokenProfile = Object.freeze({
   maxLifetimeSec: 300,
   requiredClaims: Object.freeze(['sub', 'nonce']),
   singleUse: true,
-  checkClaims: (claims: ClaimSet) => (nonEmptyString(claims.nonce) ? undefined : 'nonce must be a non-empty string'),
+  checkClaims: (claims: ClaimSet) =>
+    nonEmptyString(claims.nonce) ? undefined : 'nonce must be a non-empty string',
 });
 
 /** Authorises one service's API calls to another; reused until shortly before it expires. */
@@ -41,7 +42,8 @@ export const SERVICE_PROFILE: TokenProfile = Object.freeze({
   maxLifetimeSec: 60,
   requiredClaims: Object.freeze(['sub', 'scope']),
   singleUse: false,
-  checkClaims: (claims: ClaimSet) => (typeof claims.scope === 'string' ? undefined : 'scope must be a space-separated string'),
+  checkClaims: (claims: ClaimSet) =>
+    typeof claims.scope === 'string' ? undefined : 'scope must be a space-separated string',
 });
 
 /** The event a logout token announces (OpenID Connect Back-Channel Logout 1.0, section 2.4). */
@@ -59,7 +61,8 @@ export const LOGOUT_PROFILE: TokenProfile = Object.freeze({
     if (claims.nonce !== undefined) return 'a logout token must not carry a nonce';
     const events = claims.events;
     const isObject = typeof events === 'object' && events !== null && !Array.isArray(events);
-    if (!isObject || !(BACKCHANNEL_LOGOUT_EVENT in events)) return `events must contain ${BACKCHANNEL_LOGOUT_EVENT}`;
+    if (!isObject || !(BACKCHANNEL_LOGOUT_EVENT in events))
+      return `events must contain ${BACKCHANNEL_LOGOUT_EVENT}`;
     return undefined;
   },
 });

@@ -178,7 +178,10 @@ function checkOptions(options: VerifierOptions & { clockToleranceSec: number; ma
     throw new TypeError('verifier option "clockToleranceSec" must be between 0 and 60');
   }
   if (!(options.maxTokenBytes > 0)) throw new TypeError('verifier option "maxTokenBytes" must be positive');
-  if (options.maxLifetimeSec !== undefined && !(options.maxLifetimeSec > 0 && Number.isFinite(options.maxLifetimeSec))) {
+  if (
+    options.maxLifetimeSec !== undefined &&
+    !(options.maxLifetimeSec > 0 && Number.isFinite(options.maxLifetimeSec))
+  ) {
     throw new TypeError('verifier option "maxLifetimeSec" must be a positive number of seconds');
   }
 }

@@ -1,0 +1,13 @@
+export { Browser, type Page } from './browser.js';
+export { CookieJar } from './cookie-jar.js';
+export { type HandoffRun, handoff } from './flows.js';
+export { findForm, type ParsedForm, parseForms } from './html-form.js';
+export {
+  freePort,
+  type PairOptions,
+  type ServicePair,
+  type ServiceProcess,
+  startPair,
+  startService,
+  tempDir,
+} from './service-process.js';

@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A service running as a real process on a loopback port. */
+export interface ServiceProcess {
+  readonly name: 'server1' | 'server2';
+  readonly url: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Starts it again after {@link stop}, with the same port, environment and data. */
+  start(): Promise<void>;
+  /** Sends SIGTERM and waits for the exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Everything the process printed so far. */
+  output(): string;
+}
+
+/** A free TCP port on 127.0.0.1, chosen by the OS. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** A new empty temporary directory. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `${prefix}-`));
+}
+
+/**
+ * Starts the compiled service `name` (its dist/main.js) with `env`, and resolves once
+ * `readyPath` answers 200. `env.PORT` and `env.PUBLIC_URL` must be set by the caller.
+ */
+export async function startService(
+  name: 'server1' | 'server2',
+  env: Record<string, string>,
+  options: { readyPath?: string; timeoutMs?: number } = {},
+): Promise<ServiceProcess> {
+  const main = fileURLToPath(new URL('./main.js', import.meta.resolve(`@jwt-handoff/${name}`)));
+  const url = env.PUBLIC_URL as string;
+  const readyUrl = `http://127.0.0.1:${env.PORT}${options.readyPath ?? '/readyz'}`;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const handle: ServiceProcess = {
+    name,
+    url,
+    env,
+    async start() {
+      const started = spawn(process.execPath, [main], {
+        env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = started;
+      started.stdout?.on('data', (chunk) => {
+        output += chunk;
+      });
+      started.stderr?.on('data', (chunk) => {
+        output += chunk;
+      });
+      await waitUntilReady(readyUrl, started, options.timeoutMs ?? 15_000, () => output);
+    },
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return running?.exitCode ?? null;
+      const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
+      running.kill('SIGTERM');
+      return exited;
+    },
+    output: () => output,
+  };
+  await handle.start();
+  return handle;
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number, output: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${url}: the process exited (${child.exitCode}):\n${output()}`);
+    try {
+      const response = await fetch(url);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${url} was not ready within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** Both services, wired to each other on loopback, each with its own temporary data dir. */
+export interface ServicePair {
+  readonly server1: ServiceProcess;
+  readonly server2: ServiceProcess;
+  readonly demoPassword: string;
+  /** Stops both and deletes their data directories. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startPair}: extra environment for each service. */
+export interface PairOptions {
+  server1Env?: Record<string, string>;
+  server2Env?: Record<string, string>;
+  /** Host names for the public URLs (default localhost); e.g. server1.test for a browser. */
+  server1Host?: string;
+  server2Host?: string;
+}
+
+/** Starts server1, then server2 pointed at it, as a user of the README would. */
+export async function startPair(options: PairOptions = {}): Promise<ServicePair> {
+  const [port1, port2] = [await freePort(), await freePort()];
+  const server1Url = `http://${options.server1Host ?? 'localhost'}:${port1}`;
+  const server2Url = `http://${options.server2Host ?? 'localhost'}:${port2}`;
+  const dirs = [tempDir('server1'), tempDir('server2')] as const;
+  const demoPassword = 'e2e-demo-password';
+  const server1 = await startService('server1', {
+    PORT: String(port1),
+    PUBLIC_URL: server1Url,
+    DATA_DIR: dirs[0],
+    SEED_DEMO_USERS: 'true',
+    DEMO_PASSWORD: demoPassword,
+    CLIENTS: JSON.stringify([
+      {
+        id: 'server2',
+        redirect_uris: [`${server2Url}/handoff/callback`],
+        backchannel_logout_uri: `${server2Url}/backchannel-logout`,
+        api_url: `http://127.0.0.1:${port2}`,
+      },
+    ]),
+    ...options.server1Env,
+  });
+  const server2 = await startService('server2', {
+    PORT: String(port2),
+    PUBLIC_URL: server2Url,
+    ISSUER_URL: server1Url,
+    JWKS_URL: `http://127.0.0.1:${port1}/.well-known/jwks.json`,
+    DATA_DIR: dirs[1],
+    ...options.server2Env,
+  });
+  return {
+    server1,
+    server2,
+    demoPassword,
+    async close() {
+      await Promise.all([server1.stop(), server2.stop()]);
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
