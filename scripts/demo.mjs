@@ -33,7 +33,10 @@ const services = {
   },
 };
 
-const children = Object.entries(services).map(([name, env]) => {
+const children = [];
+let stopping = false;
+
+function launch(name, env) {
   const child = spawn(process.execPath, [join(root, 'services', name, 'dist', 'main.js')], {
     env: { LOG_LEVEL: 'warn', ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -43,10 +46,23 @@ const children = Object.entries(services).map(([name, env]) => {
     console.error(`${name} stopped (${signal ?? `exit ${code}`}); stopping the demo.`);
     stop(code ?? 1);
   });
-  return child;
-});
+  children.push(child);
+}
 
-let stopping = false;
+/** Resolves once `url` answers 200, so server2 starts with server1's keys already reachable. */
+async function waitFor(url, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
 function stop(code = 0) {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
@@ -54,6 +70,11 @@ function stop(code = 0) {
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
+
+launch('server1', services.server1);
+await waitFor(`http://127.0.0.1:${services.server1.PORT}/readyz`);
+launch('server2', services.server2);
+await waitFor(`http://127.0.0.1:${services.server2.PORT}/readyz`);
 
 console.log(`
 jwt-handoff demo

@@ -136,6 +136,25 @@ describe('EnvReader', () => {
       expect(() => reader.finish()).toThrow(message);
     });
 
+    it.each([
+      ['an empty query', 'http://a.example/?', /PUBLIC_URL must not have a query or fragment/],
+      ['an empty fragment', 'http://a.example/#', /PUBLIC_URL must not have a query or fragment/],
+      ['empty credentials', 'http://:@a.example', /PUBLIC_URL must not carry credentials/],
+      ['a user name without a password', 'http://user@a.example', /PUBLIC_URL must not carry credentials/],
+    ])('rejects %s (%j), naming the variable', (_name, value, message) => {
+      const reader = new EnvReader({ PUBLIC_URL: value });
+
+      expect(reader.baseUrl('PUBLIC_URL', 'http://localhost:4001')).toBe('http://localhost:4001');
+      expect(() => reader.finish()).toThrow(message);
+    });
+
+    it('accepts an @ in the path, which is not a credential', () => {
+      const reader = new EnvReader({ PUBLIC_URL: 'http://a.example/@team' });
+
+      expect(reader.baseUrl('PUBLIC_URL', 'http://localhost:4001')).toBe('http://a.example/@team');
+      expect(() => reader.finish()).not.toThrow();
+    });
+
     it('does not echo credentials into the error message', () => {
       const error = problemsOf({ PUBLIC_URL: 'https://user:hunter2@id.example' }, (reader) => {
         reader.baseUrl('PUBLIC_URL', 'http://localhost:4001');

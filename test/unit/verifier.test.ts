@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import {
+  BACKCHANNEL_LOGOUT_EVENT,
   createLocalKeySource,
   createMemoryReplayStore,
   createVerifier,
@@ -507,12 +508,39 @@ describe('required claims', () => {
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
 
-  it('rejects an iat that is not a number', async () => {
-    // Refused, though reported as token_not_yet_valid rather than token_malformed (see jose-reason.ts).
+  it.each([
+    ['iat', 'a numeric string', String(T0)],
+    ['iat', 'null', null],
+    ['nbf', 'a string', 'x'],
+  ])('rejects an %s that is %s as malformed, not as a time problem', async (claim, _name, value) => {
     const { verify } = handoffVerifier();
-    const result = await verify(await mint(realKey, handoffClaims({ iat: String(T0) })));
+    const token = await mint(realKey, handoffClaims({ [claim]: value }));
 
-    expect(result.ok).toBe(false);
+    expect(await verify(token)).toMatchObject(rejected('token_malformed'));
+  });
+
+  it.each([
+    ['null', null],
+    ['a number', 123],
+    ['empty', ''],
+    ['an object', {}],
+  ])('rejects a handoff token whose nonce is %s as malformed', async (_name, nonce) => {
+    const { verify } = handoffVerifier();
+    expect(await verify(await mint(realKey, handoffClaims({ nonce })))).toMatchObject(
+      rejected('token_malformed'),
+    );
+  });
+
+  it.each([
+    ['a number', 42],
+    ['null', null],
+    ['an array', ['activity:read']],
+    ['an object', { 'activity:read': true }],
+  ])('rejects a service token whose scope is %s as malformed', async (_name, scope) => {
+    const { verify } = verifierFor(SERVICE_PROFILE);
+    const token = await mint(realKey, serviceClaims({ scope }), 'service+jwt');
+
+    expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
 
   it.each([
@@ -526,6 +554,75 @@ describe('required claims', () => {
       .sign(realKey.privateKey);
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
+  });
+});
+
+describe('logout token shape (OpenID Connect Back-Channel Logout 1.0)', () => {
+  const logoutVerifier = () => verifierFor(LOGOUT_PROFILE);
+
+  it('names the back-channel logout event', () => {
+    expect(BACKCHANNEL_LOGOUT_EVENT).toBe('http://schemas.openid.net/event/backchannel-logout');
+  });
+
+  it.each([
+    ['sid only', { sub: undefined }],
+    ['sub only', { sid: undefined }],
+  ])('accepts a logout token naming %s', async (_name, overrides) => {
+    const { verify } = logoutVerifier();
+    const claims = logoutClaims(overrides);
+
+    expect(await verify(await mint(realKey, claims, 'logout+jwt'))).toMatchObject({ ok: true, claims });
+  });
+
+  it.each([
+    ['neither sub nor sid', { sub: undefined, sid: undefined }],
+    ['an empty sub and an empty sid', { sub: '', sid: '' }],
+    ['a sub that is not a string and no sid', { sub: 7, sid: undefined }],
+    ['a numeric sub beside a valid sid', { sub: 7, sid: 'sid-1' }],
+    ['a numeric sid beside a valid sub', { sub: 'user-1', sid: 7 }],
+    ['an empty sid beside a valid sub', { sub: 'user-1', sid: '' }],
+  ])('rejects a logout token with %s as malformed', async (_name, overrides) => {
+    const { verify } = logoutVerifier();
+    const token = await mint(realKey, logoutClaims(overrides), 'logout+jwt');
+
+    expect(await verify(token)).toMatchObject(rejected('token_malformed'));
+  });
+
+  it.each([
+    ['a string', 'state-1'],
+    ['empty', ''],
+    ['null', null],
+  ])('rejects a logout token carrying a nonce that is %s as malformed', async (_name, nonce) => {
+    const { verify } = logoutVerifier();
+    const token = await mint(realKey, logoutClaims({ nonce }), 'logout+jwt');
+
+    expect(await verify(token)).toMatchObject(rejected('token_malformed'));
+  });
+
+  it.each([
+    ['empty', {}],
+    ['naming only another event', { 'http://schemas.openid.net/event/other': {} }],
+    ['an array', []],
+    ['an array holding the event name', [BACKCHANNEL_LOGOUT_EVENT]],
+    ['null', null],
+    ['the event name as a string', BACKCHANNEL_LOGOUT_EVENT],
+    ['the event with a string value', { [BACKCHANNEL_LOGOUT_EVENT]: 'yes' }],
+    ['the event with a null value', { [BACKCHANNEL_LOGOUT_EVENT]: null }],
+  ])('rejects a logout token whose events is %s as malformed', async (_name, events) => {
+    const { verify } = logoutVerifier();
+    const token = await mint(realKey, logoutClaims({ events }), 'logout+jwt');
+
+    expect(await verify(token)).toMatchObject(rejected('token_malformed'));
+  });
+
+  it('does not use up the jti of a logout token refused for its shape', async () => {
+    const { verify } = logoutVerifier();
+    const jti = randomUUID();
+
+    expect(
+      await verify(await mint(realKey, logoutClaims({ jti, sub: undefined, sid: undefined }), 'logout+jwt')),
+    ).toMatchObject(rejected('token_malformed'));
+    expect((await verify(await mint(realKey, logoutClaims({ jti }), 'logout+jwt'))).ok).toBe(true);
   });
 });
 
@@ -807,6 +904,55 @@ describe('construction', () => {
 
   it.each(['issuer', 'audience'] as const)('throws for an empty %s', (option) => {
     expect(() => createVerifier({ ...base(), [option]: '' })).toThrow(new RegExp(option));
+  });
+
+  it.each([Number.NaN, 0, -1, Number.POSITIVE_INFINITY])(
+    'throws a TypeError for maxLifetimeSec %d',
+    (maxLifetimeSec) => {
+      const build = () => createVerifier({ ...base(), maxLifetimeSec });
+
+      expect(build).toThrow(TypeError);
+      expect(build).toThrow(/maxLifetimeSec/);
+    },
+  );
+
+  it.each([
+    ['clockToleranceSec', null],
+    ['clockToleranceSec', '5'],
+    ['maxTokenBytes', '8192'],
+  ])('throws a TypeError at construction for %s given as %j', (option, value) => {
+    const build = () => createVerifier({ ...base(), [option]: value } as unknown as VerifierOptions);
+
+    expect(build).toThrow(TypeError);
+    expect(build).toThrow(new RegExp(option));
+  });
+
+  it('takes the defaults for now, clockToleranceSec and maxTokenBytes passed as undefined', async () => {
+    const verify = createVerifier({
+      ...base(),
+      now: undefined,
+      clockToleranceSec: undefined,
+      maxTokenBytes: undefined,
+    });
+    const nowSec = Math.floor(Date.now() / 1000);
+
+    expect((await verify(await mint(realKey, handoffClaims({}, nowSec)))).ok).toBe(true);
+    expect(await verify(await mint(realKey, handoffClaims()))).toMatchObject(rejected('token_expired'));
+    expect(await verify('a'.repeat(8193))).toMatchObject(rejected('token_too_large'));
+    expect(await verify('a'.repeat(8192))).toMatchObject(rejected('token_malformed'));
+  });
+
+  it('keeps the 5 s leeway when clockToleranceSec is passed as undefined', async () => {
+    const { verify, clock } = handoffVerifier({ clockToleranceSec: undefined });
+    const [within, beyond] = await Promise.all([
+      mint(realKey, handoffClaims()),
+      mint(realKey, handoffClaims()),
+    ]);
+
+    clock.set(T0 + 60 + 4);
+    expect((await verify(within)).ok).toBe(true);
+    clock.set(T0 + 60 + 6);
+    expect(await verify(beyond)).toMatchObject(rejected('token_expired'));
   });
 });
 

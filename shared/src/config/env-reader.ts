@@ -109,7 +109,8 @@ export function baseUrlProblem(value: string): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https, got "${value}"`;
   // The raw text is checked too: a bare "?", "#" or "@" leaves the parsed fields empty.
-  if (url.username || url.password || value.includes('@')) return 'must not carry credentials';
+  const authority = value.slice(value.indexOf('//') + 2).split(/[/?#]/)[0] ?? '';
+  if (url.username || url.password || authority.includes('@')) return 'must not carry credentials';
   if (url.search || url.hash || value.includes('?') || value.includes('#'))
     return 'must not have a query or fragment';
   return undefined;

@@ -24,6 +24,9 @@ export interface TokenProfile {
 /** A decoded claim set, before its profile's shape is known. */
 type ClaimSet = Readonly<Record<string, unknown>>;
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
 /** Hands a signed-in user from server1 to a client: posted once to its callback. */
@@ -56,13 +59,14 @@ export const LOGOUT_PROFILE: TokenProfile = Object.freeze({
   requiredClaims: Object.freeze(['events']),
   singleUse: true,
   checkClaims: (claims: ClaimSet) => {
-    if (!nonEmptyString(claims.sub) && !nonEmptyString(claims.sid)) return 'a logout token needs sub or sid';
+    const { sub, sid } = claims;
+    if (sub === undefined && sid === undefined) return 'a logout token needs sub or sid';
+    if (sub !== undefined && !nonEmptyString(sub)) return 'sub must be a non-empty string';
+    if (sid !== undefined && !nonEmptyString(sid)) return 'sid must be a non-empty string';
     // OpenID Connect Back-Channel Logout 1.0, section 2.6: a nonce means it is some other token.
     if (claims.nonce !== undefined) return 'a logout token must not carry a nonce';
-    const events = claims.events;
-    const isObject = typeof events === 'object' && events !== null && !Array.isArray(events);
-    if (!isObject || !(BACKCHANNEL_LOGOUT_EVENT in events))
-      return `events must contain ${BACKCHANNEL_LOGOUT_EVENT}`;
+    const event = isObject(claims.events) ? claims.events[BACKCHANNEL_LOGOUT_EVENT] : undefined;
+    if (!isObject(event)) return `events must hold ${BACKCHANNEL_LOGOUT_EVENT} with an object value`;
     return undefined;
   },
 });

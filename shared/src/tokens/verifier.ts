@@ -174,10 +174,11 @@ function checkOptions(options: VerifierOptions & { clockToleranceSec: number; ma
   if (profile.singleUse && !options.replayStore) {
     throw new TypeError(`verifier option "replayStore" is required for single-use ${profile.typ} tokens`);
   }
-  if (!(options.clockToleranceSec >= 0 && options.clockToleranceSec <= 60)) {
+  const tolerance = options.clockToleranceSec;
+  if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance <= 60)) {
     throw new TypeError('verifier option "clockToleranceSec" must be between 0 and 60');
   }
-  if (!(options.maxTokenBytes > 0)) throw new TypeError('verifier option "maxTokenBytes" must be positive');
+  if (typeof options.maxTokenBytes !== 'number' || !(options.maxTokenBytes > 0)) throw new TypeError('verifier option "maxTokenBytes" must be positive');
   if (
     options.maxLifetimeSec !== undefined &&
     !(options.maxLifetimeSec > 0 && Number.isFinite(options.maxLifetimeSec))
