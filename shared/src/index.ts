@@ -22,10 +22,10 @@ export {
   type CookieSessionStore,
   createSessionCookies,
   isSessionLive,
-  SESSION_TOUCH_INTERVAL_MS,
   type SessionCookies,
   type SessionCookiesOptions,
   type SessionTimeouts,
+  touchIntervalMs,
 } from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
 export { type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
@@ -35,8 +35,21 @@ export {
   REMOTE_KEY_SOURCE_DEFAULTS,
   type RemoteKeySourceOptions,
 } from './keys/remote-key-source.js';
+export {
+  createServiceClient,
+  type ServiceCall,
+  ServiceCallError,
+  type ServiceClient,
+  type ServiceClientOptions,
+  type ServiceResponse,
+} from './service-client/service-client.js';
+export {
+  createServiceTokenCache,
+  type ServiceTokenCacheOptions,
+  type ServiceTokenSource,
+} from './service-client/service-token-cache.js';
 export { type Migration, openDatabase } from './sqlite/open-database.js';
-export type { BaseClaims, HandoffClaims } from './tokens/claims.js';
+export type { BaseClaims, HandoffClaims, LogoutClaims, ServiceClaims } from './tokens/claims.js';
 export {
   BACKCHANNEL_LOGOUT_EVENT,
   HANDOFF_PROFILE,
@@ -47,6 +60,7 @@ export {
   type TokenProfile,
 } from './tokens/profiles.js';
 export { createMemoryReplayStore, type ReplayStore } from './tokens/replay-store.js';
+export type { SigningKey } from './tokens/signing-key.js';
 export {
   createVerifier,
   type RejectedToken,

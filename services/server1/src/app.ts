@@ -2,24 +2,31 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import {
   cookieSpec,
+  createServiceClient,
+  createServiceTokenCache,
   healthRoutes,
   installErrorHandling,
   loggerOptions,
   MetricsRegistry,
 } from '@jwt-handoff/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createActivityPanel } from './activity/activity-panel.js';
 import { createMemoryLoginThrottle } from './auth/login-throttle.js';
 import { createScryptHasher, type PasswordHasher } from './auth/password-hasher.js';
 import type { Server1Config } from './config.js';
 import type { Server1Context, Server1Metrics } from './context.js';
 import { KeyRing } from './keys/key-ring.js';
+import { createLogoutDispatcher } from './logout/backchannel-dispatcher.js';
+import { createSignOut } from './logout/sign-out.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { handoffRoutes } from './routes/handoff.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
+import { logoutRoutes } from './routes/logout.js';
 import { createSessionManager } from './session/session-manager.js';
 import { openServer1Database } from './stores/database.js';
 import { createSqliteKeyStore } from './stores/key-store.js';
+import { createSqliteLogoutOutbox } from './stores/logout-outbox.js';
 import { seedDemoUsers } from './stores/seed-demo-users.js';
 import { createSqliteSessionStore } from './stores/session-store.js';
 import { createSqliteUserStore } from './stores/user-store.js';
@@ -62,6 +69,9 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   });
   installErrorHandling(app, 'server1');
   await app.register(fastifyCookie);
+  // Only urlencoded forms are ever posted here: without the JSON and text parsers, any other
+  // body type is a 415 before it is parsed, never a parse error.
+  app.removeAllContentTypeParsers();
   await app.register(fastifyFormbody);
 
   const registry = new MetricsRegistry();
@@ -72,8 +82,39 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
       'server1_handoff_tokens_issued_total',
       'Handoff tokens minted, by client.',
     ),
+    logoutDelivery: registry.counter(
+      'server1_logout_deliveries_total',
+      'Back-channel logout attempts, by outcome.',
+    ),
   };
   registry.gauge('server1_sessions', 'Sessions currently stored.', () => sessionStore.count());
+  const outbox = createSqliteLogoutOutbox(db);
+  registry.gauge('server1_logout_outbox_depth', 'Back-channel logouts waiting for delivery.', () =>
+    outbox.depth(),
+  );
+
+  const signingKey = () => keyRing.signingKey(now());
+  const dispatcher = createLogoutDispatcher({
+    outbox,
+    clients: config.clients,
+    issuer: config.publicUrl,
+    signingKey,
+    retry: { baseDelayMs: config.logoutRetryBaseMs, maxDelayMs: config.logoutRetryMaxMs },
+    requestTimeoutMs: config.logoutRequestTimeoutMs,
+    now,
+    log: app.log.child({ component: 'logout-dispatcher' }),
+    onOutcome: (outcome) => metrics.logoutDelivery({ outcome }),
+  });
+  const serviceClient = createServiceClient({
+    tokens: createServiceTokenCache({
+      issuer: config.publicUrl,
+      serviceId: config.serviceId,
+      signingKey,
+      now,
+    }),
+    connectTimeoutMs: config.serviceCallTimeoutMs,
+    responseTimeoutMs: config.serviceCallTimeoutMs,
+  });
 
   const ctx: Server1Context = {
     config,
@@ -93,10 +134,21 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     }),
     keyRing,
     metrics,
+    signOut: createSignOut({
+      sessions: sessionStore,
+      users,
+      outbox,
+      dispatcher,
+      clients: config.clients,
+      deliveryMaxAgeMs: config.logoutDeliveryMaxAgeMs,
+      now,
+    }),
+    activityPanel: createActivityPanel(serviceClient, config.clients, config.serviceCallTimeoutMs),
     now,
   };
   await app.register(healthRoutes, { isReady: () => true, metrics: registry });
   await app.register(loginRoutes, ctx);
+  await app.register(logoutRoutes, ctx);
   await app.register(dashboardRoutes, ctx);
   await app.register(handoffRoutes, ctx);
   await app.register(jwksRoutes, ctx);
@@ -107,6 +159,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   purgeTimer.unref();
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer);
+    await Promise.all([dispatcher.stop(), serviceClient.close()]);
     db.close();
   });
   await app.ready();

@@ -48,6 +48,15 @@ export interface Server1Config {
   readonly loginMaxFailuresPerAccount: number;
   readonly loginMaxFailuresPerAddress: number;
   readonly loginFailureWindowMs: number;
+  /** This service's id as a caller: the `sub` of its service tokens. */
+  readonly serviceId: string;
+  /** A service-to-service call (the dashboard's activity panel) gives up after this long (ms). */
+  readonly serviceCallTimeoutMs: number;
+  /** Back-channel logout: first retry delay, largest delay, give-up age and per-POST timeout (ms). */
+  readonly logoutRetryBaseMs: number;
+  readonly logoutRetryMaxMs: number;
+  readonly logoutDeliveryMaxAgeMs: number;
+  readonly logoutRequestTimeoutMs: number;
   /** Trust X-Forwarded-For (only behind a proxy you run). */
   readonly trustProxy: boolean;
   readonly logLevel: string;
@@ -94,6 +103,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     loginMaxFailuresPerAccount: read.integer('LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1 }),
     loginMaxFailuresPerAddress: read.integer('LOGIN_MAX_FAILURES_PER_ADDRESS', 20, { min: 1 }),
     loginFailureWindowMs: read.integer('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, { min: 1000 }),
+    serviceId: read.string('SERVICE_ID', 'server1'),
+    serviceCallTimeoutMs: read.integer('SERVICE_CALL_TIMEOUT_MS', 1_500, { min: 100, max: 30_000 }),
+    logoutRetryBaseMs: read.integer('LOGOUT_RETRY_BASE_MS', 500, { min: 10 }),
+    logoutRetryMaxMs: read.integer('LOGOUT_RETRY_MAX_MS', 5 * 60_000, { min: 10 }),
+    logoutDeliveryMaxAgeMs: read.integer('LOGOUT_DELIVERY_MAX_AGE_MS', 24 * 3_600_000, { min: 1000 }),
+    logoutRequestTimeoutMs: read.integer('LOGOUT_REQUEST_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
     trustProxy: read.boolean('TRUST_PROXY', false),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

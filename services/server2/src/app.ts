@@ -10,8 +10,13 @@ import {
   healthRoutes,
   installErrorHandling,
   type KeySource,
+  LOGOUT_PROFILE,
+  type LogoutClaims,
   loggerOptions,
   MetricsRegistry,
+  SERVICE_PROFILE,
+  type ServiceClaims,
+  type TokenReason,
 } from '@jwt-handoff/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Server2Config } from './config.js';
@@ -20,9 +25,14 @@ import { resolveSessionSecret } from './handoff/session-secret.js';
 import { StateCookie } from './handoff/state-cookie.js';
 import { keepKeysWarm } from './keys-warm-up.js';
 import { accountRoutes } from './routes/account.js';
+import { apiRoutes } from './routes/api.js';
+import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
+import { createBearerAuth } from './routes/bearer-auth.js';
 import { handoffRoutes } from './routes/handoff.js';
+import { createSqliteActivityStore } from './stores/activity-store.js';
 import { openServer2Database } from './stores/database.js';
 import { createSqliteReplayStore } from './stores/replay-store.js';
+import { createSqliteRevocationStore } from './stores/revocation-store.js';
 import { createSqliteSessionStore, type Session } from './stores/session-store.js';
 import { createSqliteTxnStore } from './stores/txn-store.js';
 
@@ -36,6 +46,8 @@ export interface Server2Deps {
   keySource?: KeySource;
 }
 
+// Handoff events older than this are dropped from the activity report.
+const ACTIVITY_RETENTION_MS = 30 * 24 * 3_600_000;
 // How often expired sessions, used jtis and txns are deleted.
 const PURGE_INTERVAL_MS = 60_000;
 // A handoff post is one field of at most 8 KiB; twice that leaves room for encoding, and an
@@ -52,6 +64,8 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   });
   const replayStore = createSqliteReplayStore(db, now);
   const txns = createSqliteTxnStore(db);
+  const activity = createSqliteActivityStore(db);
+  const revocations = createSqliteRevocationStore(db);
   const keySource =
     deps.keySource ??
     createRemoteKeySource({
@@ -72,6 +86,9 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   });
   installErrorHandling(app, 'server2');
   await app.register(fastifyCookie, { secret: resolveSessionSecret(config.sessionSecret, config.dataDir) });
+  // Only urlencoded forms are ever posted here: without the JSON and text parsers, any other
+  // body type is a 415 before it is parsed, never a parse error.
+  app.removeAllContentTypeParsers();
   await app.register(fastifyFormbody);
 
   const registry = new MetricsRegistry();
@@ -79,10 +96,31 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     registry,
     handoff: registry.counter('server2_handoffs_total', 'Handoffs by outcome.'),
     tokenRejected: registry.counter('server2_token_rejections_total', 'Refused tokens, by kind and reason.'),
+    backchannelLogout: registry.counter(
+      'server2_backchannel_logouts_total',
+      'Back-channel logouts, by scope.',
+    ),
   };
   registry.gauge('server2_sessions', 'Sessions currently stored.', () => sessionStore.count());
   registry.gauge('server2_used_jtis', 'Rows in the replay table.', () => replayStore.count());
   registry.gauge('server2_jwks_ready', '1 once server1 keys are held.', () => (keySource.isReady() ? 1 : 0));
+
+  // "Sign out everywhere" refuses the user's tokens issued in or before the revocation's second.
+  const isRevoked = async (sub: string, iat: number) => {
+    const after = await revocations.tokensValidAfter(sub);
+    return after !== undefined && iat <= after;
+  };
+  // Every verifier shares the issuer, audience, algorithms, keys, leeway and clock; each has
+  // its own profile, so no kind of token is accepted where another is expected.
+  const common = {
+    issuer: config.issuerUrl,
+    audience: config.clientId,
+    algorithms: config.allowedAlgorithms,
+    keySource,
+    clockToleranceSec: config.clockToleranceSec,
+    now,
+  };
+  const verifyServiceToken = createVerifier<ServiceClaims>({ ...common, profile: SERVICE_PROFILE });
 
   const ctx: Server2Context = {
     config,
@@ -92,32 +130,41 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
       maxAgeSec: Math.floor(config.sessionAbsoluteTimeoutMs / 1000),
       now,
     }),
+    sessionStore,
     txns,
+    activity,
+    revocations,
     stateCookie: new StateCookie(config.publicUrl, now),
     verifyHandoffToken: createVerifier<HandoffClaims>({
+      ...common,
       profile: HANDOFF_PROFILE,
-      issuer: config.issuerUrl,
-      audience: config.clientId,
-      algorithms: config.allowedAlgorithms,
-      keySource,
       replayStore,
-      clockToleranceSec: config.clockToleranceSec,
       maxLifetimeSec: config.handoffMaxLifetimeSec,
-      now,
+      isRevoked: (claims) => isRevoked(claims.sub as string, claims.iat),
     }),
+    verifyLogoutToken: createVerifier<LogoutClaims>({ ...common, profile: LOGOUT_PROFILE, replayStore }),
+    authorizeServiceCall: createBearerAuth(verifyServiceToken, config.clientId, (reason) =>
+      metrics.tokenRejected({ kind: 'service', reason: reason as TokenReason }),
+    ),
+    isRevoked,
     metrics,
     now,
   };
   await app.register(healthRoutes, { isReady: () => keySource.isReady(), metrics: registry });
   await app.register(handoffRoutes, ctx);
   await app.register(accountRoutes, ctx);
+  await app.register(apiRoutes, ctx);
+  await app.register(backchannelLogoutRoutes, ctx);
 
   const stopWarmUp = keepKeysWarm(keySource, app.log);
   const purgeTimer = setInterval(() => {
     const at = now();
-    Promise.all([sessionStore.purgeExpired(at), replayStore.purgeExpired(at), txns.purgeExpired(at)]).catch(
-      (err) => app.log.error({ err }, 'purge failed'),
-    );
+    Promise.all([
+      sessionStore.purgeExpired(at),
+      replayStore.purgeExpired(at),
+      txns.purgeExpired(at),
+      activity.purgeBefore(at - ACTIVITY_RETENTION_MS),
+    ]).catch((err) => app.log.error({ err }, 'purge failed'));
   }, PURGE_INTERVAL_MS);
   purgeTimer.unref();
   app.addHook('onClose', async () => {

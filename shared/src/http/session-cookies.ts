@@ -15,7 +15,8 @@ export interface SessionCookies<S, I> {
   current(request: FastifyRequest): Promise<S | undefined>;
   /** Starts a session under a new id, ending any the browser had, so no id is ever fixed in advance. */
   start(request: FastifyRequest, reply: FastifyReply, input: I): Promise<S>;
-  end(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Ends the browser's session, if any, and clears its cookie; resolves with the ended session. */
+  end(request: FastifyRequest, reply: FastifyReply): Promise<S | undefined>;
 }
 
 /** Options of {@link createSessionCookies}. */
@@ -45,10 +46,11 @@ export function createSessionCookies<S extends { idHash: string }, I>(
     return pending;
   }
 
-  async function endCurrent(request: FastifyRequest): Promise<void> {
+  async function endCurrent(request: FastifyRequest): Promise<S | undefined> {
     const session = await current(request);
     if (session) await store.delete(session.idHash);
     resolved.set(request, Promise.resolve(undefined));
+    return session;
   }
 
   return {
@@ -61,8 +63,9 @@ export function createSessionCookies<S extends { idHash: string }, I>(
       return session;
     },
     async end(request, reply) {
-      await endCurrent(request);
+      const ended = await endCurrent(request);
       reply.clearCookie(cookie.name, cookie.options);
+      return ended;
     },
   };
 }
@@ -74,10 +77,14 @@ export interface SessionTimeouts {
 }
 
 /**
- * Restarting the idle clock costs a write; doing it at most once a minute keeps reads cheap and
- * shifts an idle timeout of minutes by a negligible amount.
+ * How long a session's idle clock may go without being restarted. Restarting costs a write,
+ * so it is done at most once a minute, which can end a session up to that much early; against
+ * an idle timeout of a minute or less that would end every session that long after sign-in,
+ * however busy, so the interval is also capped at a tenth of the timeout.
  */
-export const SESSION_TOUCH_INTERVAL_MS = 60_000;
+export function touchIntervalMs(timeouts: SessionTimeouts): number {
+  return Math.min(60_000, timeouts.idleMs / 10);
+}
 
 /** Whether a session created/last seen at these times is still live at `now`. */
 export function isSessionLive(

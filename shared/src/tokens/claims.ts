@@ -19,3 +19,22 @@ export interface HandoffClaims extends BaseClaims {
   name?: string;
   email?: string;
 }
+
+/** Claims of a service token (DESIGN.md section 3). */
+export interface ServiceClaims extends BaseClaims {
+  /** The calling service's id. */
+  sub: string;
+  /** Space-separated scopes, as in OAuth 2.0. */
+  scope: string;
+}
+
+/** Claims of a logout token (OpenID Connect Back-Channel Logout 1.0 shaped). */
+export interface LogoutClaims extends BaseClaims {
+  sid?: string;
+  events: Record<string, unknown>;
+  /**
+   * Set by "sign out everywhere": handoff tokens for `sub` issued at or before this time (unix
+   * seconds) are refused from now on.
+   */
+  tokens_valid_after?: number;
+}

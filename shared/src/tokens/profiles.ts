@@ -67,6 +67,11 @@ export const LOGOUT_PROFILE: TokenProfile = Object.freeze({
     if (claims.nonce !== undefined) return 'a logout token must not carry a nonce';
     const event = isObject(claims.events) ? claims.events[BACKCHANNEL_LOGOUT_EVENT] : undefined;
     if (!isObject(event)) return `events must hold ${BACKCHANNEL_LOGOUT_EVENT} with an object value`;
+    const after = claims.tokens_valid_after;
+    if (after !== undefined && !(Number.isSafeInteger(after) && (after as number) >= 0)) {
+      return 'tokens_valid_after must be a whole number of seconds';
+    }
+    if (after !== undefined && !nonEmptyString(sub)) return 'tokens_valid_after needs a sub';
     return undefined;
   },
 });

@@ -178,7 +178,8 @@ function checkOptions(options: VerifierOptions & { clockToleranceSec: number; ma
   if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance <= 60)) {
     throw new TypeError('verifier option "clockToleranceSec" must be between 0 and 60');
   }
-  if (typeof options.maxTokenBytes !== 'number' || !(options.maxTokenBytes > 0)) throw new TypeError('verifier option "maxTokenBytes" must be positive');
+  if (typeof options.maxTokenBytes !== 'number' || !(options.maxTokenBytes > 0))
+    throw new TypeError('verifier option "maxTokenBytes" must be positive');
   if (
     options.maxLifetimeSec !== undefined &&
     !(options.maxLifetimeSec > 0 && Number.isFinite(options.maxLifetimeSec))

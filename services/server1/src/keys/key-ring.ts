@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { SigningAlgorithm } from '@jwt-handoff/shared';
+import type { SigningAlgorithm, SigningKey } from '@jwt-handoff/shared';
 import { type CryptoKey, importJWK, type JWK } from 'jose';
 import type { KeyStore, StoredKey } from '../stores/key-store.js';
 import { generateSigningKey } from './generate-key.js';
-
-/** The key that signs now. */
-export interface SigningKey {
-  readonly kid: string;
-  readonly alg: SigningAlgorithm;
-  readonly privateKey: CryptoKey;
-}
 
 /** The JWKS document as served: body and its strong ETag. */
 export interface PublishedJwks {

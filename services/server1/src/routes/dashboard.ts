@@ -8,6 +8,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: Server1Context)
   app.get('/', { config: { html: true } }, async (request, reply) => {
     const signedIn = await ctx.sessions.current(request);
     if (!signedIn) return reply.redirect('/login?return_to=%2F', 303);
-    return sendPage(reply, dashboardPage({ user: signedIn.user, clients: ctx.config.clients }));
+    const activity = await ctx.activityPanel(signedIn.user.id);
+    return sendPage(reply, dashboardPage({ user: signedIn.user, clients: ctx.config.clients, activity }));
   });
 }

@@ -18,7 +18,7 @@ const INVALID_CREDENTIALS = 'The username or password is not right.';
 const MAX_FIELD_LENGTH = 1024;
 
 /**
- * GET and POST /login, POST /logout. The login form is protected against CSRF by a double-submit
+ * GET and POST /login. The login form is protected against CSRF by a double-submit
  * token (a SameSite=Strict cookie that must equal the hidden field) and by the Origin check;
  * failed attempts are throttled per account and per address.
  */
@@ -99,16 +99,6 @@ export async function loginRoutes(app: FastifyInstance, ctx: Server1Context): Pr
     metrics.login({ outcome: 'success' });
     reply.clearCookie(csrfCookie.name, csrfCookieOptions);
     return reply.redirect(returnTo, 303);
-  });
-
-  // Sign-out needs no token of its own: the session cookie is SameSite=Lax, so no other site's
-  // form can post it, and the Origin check turns away a sibling port on the same host.
-  app.post('/logout', { config: { html: true } }, async (request, reply) => {
-    if (!isSameOriginRequest(request, config.publicUrl)) {
-      throw new AppError(403, 'csrf_failed', 'This sign-out was not sent from this site.');
-    }
-    await sessions.end(request, reply);
-    return reply.redirect('/login?signed_out=1', 303);
   });
 
   async function burn(password: string): Promise<false> {

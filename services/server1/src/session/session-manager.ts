@@ -14,7 +14,8 @@ export interface SessionManager {
   current(request: FastifyRequest): Promise<SignedIn | undefined>;
   /** Starts a session under a new id, ending any session the browser had (no fixation). */
   start(request: FastifyRequest, reply: FastifyReply, user: User): Promise<Session>;
-  end(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Ends the browser's session and clears its cookie; resolves with what was ended. */
+  end(request: FastifyRequest, reply: FastifyReply): Promise<SignedIn | undefined>;
 }
 
 export interface SessionManagerOptions {
@@ -41,6 +42,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       return user ? { session, user } : undefined;
     },
     start: (request, reply, user) => cookies.start(request, reply, user.id),
-    end: (request, reply) => cookies.end(request, reply),
+    async end(request, reply) {
+      const signedIn = await this.current(request);
+      await cookies.end(request, reply);
+      return signedIn;
+    },
   };
 }

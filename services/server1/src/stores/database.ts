@@ -34,6 +34,20 @@ const MIGRATIONS: readonly Migration[] = [
      retire_at INTEGER,
      unpublish_at INTEGER
    );`,
+  // Back-channel logout deliveries waiting to reach a client (DESIGN.md section 2).
+  `CREATE TABLE logout_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     client_id TEXT NOT NULL,
+     sub TEXT NOT NULL,
+     sid TEXT,
+     tokens_valid_after INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     last_error TEXT,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX logout_outbox_by_due ON logout_outbox(next_attempt_at);`,
 ];
 
 /** Opens server1's database, `server1.sqlite` in the data directory. */

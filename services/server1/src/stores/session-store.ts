@@ -3,8 +3,8 @@ import {
   hashSecret,
   isSessionLive,
   randomId,
-  SESSION_TOUCH_INTERVAL_MS,
   type SessionTimeouts,
+  touchIntervalMs,
 } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
 
@@ -27,6 +27,8 @@ export interface Session {
 export interface SessionStore extends CookieSessionStore<Session, string> {
   /** Drops sessions past their idle or absolute timeout; returns how many. */
   purgeExpired(now: number): Promise<number>;
+  /** Ends every session of a user; returns the ended sessions. */
+  deleteAllForUser(userId: string): Promise<Session[]>;
   /** Sessions currently stored (for /metrics). */
   count(): Promise<number>;
 }
@@ -51,6 +53,10 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
   const remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
   const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?');
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
+  const removeForUser = db.prepare<[string], SessionRow>(
+    'DELETE FROM sessions WHERE user_id = ? RETURNING *',
+  );
+  const touchEveryMs = touchIntervalMs(timeouts);
 
   return {
     async create(userId, now) {
@@ -77,12 +83,15 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
         remove.run(idHash);
         return undefined;
       }
-      if (now - session.lastSeenAt < SESSION_TOUCH_INTERVAL_MS) return session;
+      if (now - session.lastSeenAt < touchEveryMs) return session;
       touch.run(now, idHash);
       return { ...session, lastSeenAt: now };
     },
     async delete(idHash) {
       remove.run(idHash);
+    },
+    async deleteAllForUser(userId) {
+      return removeForUser.all(userId).map(toSession);
     },
     async purgeExpired(now) {
       return purge.run(now, now - timeouts.idleMs).changes;

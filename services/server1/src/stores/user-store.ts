@@ -18,6 +18,8 @@ export interface UserStore {
   findById(id: string): Promise<User | undefined>;
   /** Creates the user, or updates name, email and password of the one with that username. */
   upsert(user: User): Promise<User>;
+  /** Revokes every token of the user issued before `at` (ms), the "sign out everywhere" rule. */
+  setTokensValidAfter(id: string, at: number): Promise<void>;
 }
 
 interface UserRow {
@@ -40,7 +42,11 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
      ON CONFLICT (username) DO UPDATE SET name = excluded.name, email = excluded.email,
        password_hash = excluded.password_hash`,
   );
+  const setTokensValidAfter = db.prepare('UPDATE users SET tokens_valid_after = ? WHERE id = ?');
   return {
+    async setTokensValidAfter(id, at) {
+      setTokensValidAfter.run(at, id);
+    },
     async findByUsername(username) {
       return toUser(byUsername.get(username));
     },

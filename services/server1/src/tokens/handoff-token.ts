@@ -1,6 +1,5 @@
-import { randomId } from '@jwt-handoff/shared';
+import { randomId, type SigningKey } from '@jwt-handoff/shared';
 import { SignJWT } from 'jose';
-import type { SigningKey } from '../keys/key-ring.js';
 import type { Session } from '../stores/session-store.js';
 import type { User } from '../stores/user-store.js';
 

@@ -1,4 +1,5 @@
 import { html, type RenderedPage, renderPage, type SafeHtml } from '@jwt-handoff/shared';
+import type { ClientActivity } from '../activity/activity-panel.js';
 import type { ClientRegistration } from '../config.js';
 import type { User } from '../stores/user-store.js';
 
@@ -31,11 +32,11 @@ ${options.error ? html`<p class="error" role="alert" data-reason="${options.reas
   });
 }
 
-/** The signed-in home page: who you are, the services you can hand off to, sign-out. */
+/** The signed-in home page: who you are, your services and your activity there, sign-out. */
 export function dashboardPage(options: {
   user: User;
   clients: readonly ClientRegistration[];
-  extra?: SafeHtml;
+  activity: readonly ClientActivity[];
 }): RenderedPage {
   const { user, clients } = options;
   return renderPage({
@@ -47,11 +48,25 @@ export function dashboardPage(options: {
 <ul>
 ${clients.map((client) => html`<li><a class="service-link" href="${client.startUrl}">Open ${client.name}</a></li>`)}
 </ul>
-${options.extra ?? ''}
-<form class="inline" method="post" action="/logout">
-<button type="submit" class="secondary">Sign out</button>
-</form>`,
+${options.activity.map(activityPanel)}
+<form class="inline" method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
+<form class="inline" method="post" action="/logout/everywhere"><button type="submit" class="secondary">Sign out everywhere</button></form>`,
   });
+}
+
+function activityPanel({ client, report, unavailable }: ClientActivity): SafeHtml {
+  if (!report) {
+    return html`<section class="activity" data-client="${client.id}"><h2>Your activity on ${client.name}</h2>
+<p class="note" data-unavailable>${client.name} is not answering right now, so your activity there cannot be shown.</p>
+<!-- ${unavailable ?? ''} --></section>`;
+  }
+  const handoffs = report.recent_handoffs.slice(0, 5);
+  return html`<section class="activity" data-client="${client.id}"><h2>Your activity on ${client.name}</h2>
+<p>Open sessions: <b data-active-sessions>${report.active_sessions}</b>${
+    report.last_seen_at ? html` · last seen <time>${report.last_seen_at}</time>` : ''
+  }</p>
+${handoffs.length > 0 ? html`<p>Recent sign-ins: ${handoffs.map((at) => html`<time>${at}</time> `)}</p>` : ''}
+</section>`;
 }
 
 // Submits the form as soon as the page is parsed. A constant, so its CSP hash is fixed.

@@ -9,7 +9,7 @@ export const TXN_TTL_MS = 60_000;
  * The relying side of the browser handoff (DESIGN.md section 1): start, callback, complete.
  */
 export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): Promise<void> {
-  const { config, sessions, txns, stateCookie, verifyHandoffToken, metrics, now } = ctx;
+  const { config, sessions, txns, activity, stateCookie, verifyHandoffToken, isRevoked, metrics, now } = ctx;
   const callbackUrl = `${config.publicUrl}/handoff/callback`;
 
   app.get('/handoff/start', { config: { html: true } }, async (request, reply) => {
@@ -62,8 +62,14 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): 
         'This sign-in was not started in this browser. Please start again.',
       );
     }
+    // Checked again here: a "sign out everywhere" may have arrived since the callback.
+    if (await isRevoked(claims.sub, claims.iat)) {
+      metrics.handoff({ outcome: 'rejected' });
+      throw new AppError(400, 'token_revoked', 'This sign-in was revoked. Please start again.');
+    }
     stateCookie.clear(reply);
     await sessions.start(request, reply, claims);
+    await activity.recordHandoff(claims.sub, now());
     metrics.handoff({ outcome: 'completed' });
     return reply.header('cache-control', 'no-store').redirect(pending.returnTo, 303);
   });

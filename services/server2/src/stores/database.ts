@@ -27,6 +27,16 @@ const MIGRATIONS: readonly Migration[] = [
      claims TEXT NOT NULL,
      expires_at INTEGER NOT NULL
    );`,
+  // What the activity API reports, and the "sign out everywhere" revocation times.
+  `CREATE TABLE handoff_events (
+     sub TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX handoff_events_by_sub ON handoff_events(sub, at);
+   CREATE TABLE user_revocations (
+     sub TEXT PRIMARY KEY,
+     tokens_valid_after INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** Opens server2's database, `server2.sqlite` in the data directory. */

@@ -4,8 +4,8 @@ import {
   hashSecret,
   isSessionLive,
   randomId,
-  SESSION_TOUCH_INTERVAL_MS,
   type SessionTimeouts,
+  touchIntervalMs,
 } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
 
@@ -25,6 +25,12 @@ export interface Session {
 
 /** Where server2's sessions live; created from verified handoff claims. */
 export interface SessionStore extends CookieSessionStore<Session, HandoffClaims> {
+  /** Ends the sessions started from server1 session `sid` (of user `sub`, when given); returns how many. */
+  deleteBySid(sid: string, sub: string | undefined): Promise<number>;
+  /** Ends every session of user `sub`; returns how many. */
+  deleteBySub(sub: string): Promise<number>;
+  /** The user's live sessions, newest first. */
+  listForSub(sub: string, now: number): Promise<Session[]>;
   /** Drops sessions past their idle or absolute timeout; returns how many. */
   purgeExpired(now: number): Promise<number>;
   count(): Promise<number>;
@@ -51,6 +57,12 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
   const remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
   const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?');
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
+  const removeBySid = db.prepare('DELETE FROM sessions WHERE sid = ? AND (? IS NULL OR sub = ?)');
+  const removeBySub = db.prepare('DELETE FROM sessions WHERE sub = ?');
+  const listForSub = db.prepare<[string, number], SessionRow>(
+    'SELECT * FROM sessions WHERE sub = ? AND expires_at > ? ORDER BY created_at DESC',
+  );
+  const touchEveryMs = touchIntervalMs(timeouts);
 
   return {
     async create(claims, now) {
@@ -84,12 +96,24 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
         remove.run(idHash);
         return undefined;
       }
-      if (now - session.lastSeenAt < SESSION_TOUCH_INTERVAL_MS) return session;
+      if (now - session.lastSeenAt < touchEveryMs) return session;
       touch.run(now, idHash);
       return { ...session, lastSeenAt: now };
     },
     async delete(idHash) {
       remove.run(idHash);
+    },
+    async deleteBySid(sid, sub) {
+      return removeBySid.run(sid, sub ?? null, sub ?? null).changes;
+    },
+    async deleteBySub(sub) {
+      return removeBySub.run(sub).changes;
+    },
+    async listForSub(sub, now) {
+      return listForSub
+        .all(sub, now)
+        .map(toSession)
+        .filter((session) => isSessionLive(session, timeouts, now));
     },
     async purgeExpired(now) {
       return purge.run(now, now - timeouts.idleMs).changes;

@@ -12,9 +12,7 @@ export function homePage(session: Session): RenderedPage {
   const { claims } = session;
   const rows = SHOWN_CLAIMS.filter((name) => claims[name] !== undefined).map((name) => {
     const value = claims[name];
-    const shown = TIME_CLAIMS.has(name)
-      ? `${value} (${new Date(Number(value) * 1000).toISOString()})`
-      : String(value);
+    const shown = TIME_CLAIMS.has(name) ? readableTime(value) : String(value);
     return html`<tr><th>${name}</th><td><code>${shown}</code></td></tr>`;
   });
   return renderPage({
@@ -26,6 +24,13 @@ export function homePage(session: Session): RenderedPage {
 <table id="claims">${rows}</table>
 <form class="inline" method="post" action="/logout"><button type="submit" class="secondary">Sign out of server2</button></form>`,
   });
+}
+
+// The verifier checks iat and exp but not auth_time, so a signed auth_time may be no date at all
+// (a word, or out of Date's range, where toISOString throws): such a value is shown as it is.
+function readableTime(value: unknown): string {
+  const date = typeof value === 'number' ? new Date(value * 1000) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? `${value} (${date.toISOString()})` : String(value);
 }
 
 /** Where a sign-out lands. Not `/`, which would sign the user straight back in. */

@@ -1,0 +1,176 @@
+import type { SigningKey } from '@jwt-handoff/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import { Agent, request } from 'undici';
+import type { ClientRegistration } from '../config.js';
+import type { LogoutDelivery, LogoutOutbox } from '../stores/logout-outbox.js';
+import { mintLogoutToken } from './logout-token.js';
+
+/** How deliveries are retried, in milliseconds. */
+export interface RetryPolicy {
+  /** The first retry waits about this long; each further one twice as long. */
+  baseDelayMs: number;
+  /** No wait is longer than this. */
+  maxDelayMs: number;
+}
+
+/** Options of {@link createLogoutDispatcher}. */
+export interface LogoutDispatcherOptions {
+  outbox: LogoutOutbox;
+  clients: readonly ClientRegistration[];
+  issuer: string;
+  signingKey: () => SigningKey;
+  retry: RetryPolicy;
+  /** One POST to a client may take this long. */
+  requestTimeoutMs: number;
+  now: () => number;
+  log: FastifyBaseLogger;
+  /** Counts each attempt's outcome (for /metrics). */
+  onOutcome?: (outcome: 'delivered' | 'retry' | 'rejected' | 'expired') => void;
+  /** Jitter source in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+/** Works through the logout outbox in the background. */
+export interface LogoutDispatcher {
+  /** Something was enqueued: deliver now rather than at the next wake-up. */
+  kick(): void;
+  /** Stops; a delivery in flight is finished, the rest waits in the outbox for the next start. */
+  stop(): Promise<void>;
+}
+
+const BATCH_SIZE = 20;
+// Wake up at least this often to drop expired deliveries even when nothing is due.
+const MAX_SLEEP_MS = 5_000;
+
+/**
+ * Delivers back-channel logout tokens (DESIGN.md section 2) from the durable outbox: each due
+ * delivery is POSTed as `logout_token` to the client's back-channel URL; a 2xx removes it, a
+ * network error, timeout or 5xx retries it with exponential backoff and full jitter (so clients
+ * coming back from an outage are not hit by every server at once), until it expires. A 4xx is
+ * the client refusing this token for good, so it is dropped and logged.
+ */
+export function createLogoutDispatcher(options: LogoutDispatcherOptions): LogoutDispatcher {
+  const { outbox, log, now } = options;
+  const random = options.random ?? Math.random;
+  const clients = new Map(options.clients.map((client) => [client.id, client]));
+  const agent = new Agent({
+    connect: { timeout: options.requestTimeoutMs },
+    headersTimeout: options.requestTimeoutMs,
+    bodyTimeout: options.requestTimeoutMs,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  const deliver = async (delivery: LogoutDelivery): Promise<void> => {
+    const client = clients.get(delivery.clientId);
+    if (!client?.backchannelLogoutUri) {
+      // The client was removed from CLIENTS or lost its URL since: nobody left to tell.
+      await outbox.delivered(delivery.id);
+      return;
+    }
+    const token = await mintLogoutToken({
+      key: options.signingKey(),
+      issuer: options.issuer,
+      clientId: client.id,
+      sub: delivery.sub,
+      sid: delivery.sid,
+      tokensValidAfter: delivery.tokensValidAfter,
+      now: now(),
+    });
+    let status: number;
+    try {
+      const response = await request(client.backchannelLogoutUri, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+      });
+      status = response.statusCode;
+      await response.body.dump();
+    } catch (err) {
+      return retryLater(delivery, (err as Error).message);
+    }
+    if (status >= 200 && status < 300) {
+      await outbox.delivered(delivery.id);
+      options.onOutcome?.('delivered');
+      log.info({ client: client.id, attempts: delivery.attempts + 1 }, 'back-channel logout delivered');
+    } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      await outbox.delivered(delivery.id);
+      options.onOutcome?.('rejected');
+      log.error({ client: client.id, status }, 'back-channel logout refused by the client; dropped');
+    } else {
+      await retryLater(delivery, `HTTP ${status}`);
+    }
+  };
+
+  const retryLater = async (delivery: LogoutDelivery, error: string) => {
+    const ceiling = Math.min(options.retry.maxDelayMs, options.retry.baseDelayMs * 2 ** delivery.attempts);
+    const delay = ceiling / 2 + random() * (ceiling / 2);
+    await outbox.retryLater(delivery.id, now() + delay, error);
+    options.onOutcome?.('retry');
+    log.warn(
+      { client: delivery.clientId, attempts: delivery.attempts + 1, retryInMs: Math.round(delay), error },
+      'back-channel logout not delivered yet',
+    );
+  };
+
+  const cycle = async () => {
+    for (const dropped of await outbox.dropExpired(now())) {
+      options.onOutcome?.('expired');
+      log.error(
+        { client: dropped.clientId, attempts: dropped.attempts },
+        'back-channel logout expired undelivered',
+      );
+    }
+    let batch = await outbox.due(now(), BATCH_SIZE);
+    while (batch.length > 0 && !stopped) {
+      await Promise.all(
+        batch.map((delivery) => deliver(delivery).catch((err) => log.error({ err }, 'delivery failed'))),
+      );
+      batch = await outbox.due(now(), BATCH_SIZE);
+    }
+  };
+
+  const schedule = async () => {
+    if (stopped) return;
+    const next = await outbox.nextDueAt();
+    const wait = next === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(0, next - now()));
+    clearTimeout(timer);
+    timer = setTimeout(run, wait);
+    timer.unref();
+  };
+
+  function run(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await cycle();
+        } catch (err) {
+          log.error({ err }, 'logout outbox cycle failed');
+        }
+      } while (again && !stopped);
+      await schedule();
+    })().finally(() => {
+      running = undefined;
+    });
+  }
+
+  run();
+  return {
+    kick: run,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await agent.close();
+    },
+  };
+}

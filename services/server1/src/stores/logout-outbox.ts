@@ -1,0 +1,119 @@
+import type Database from 'better-sqlite3';
+
+/** One sign-out to tell one client about. */
+export interface LogoutDelivery {
+  readonly id: number;
+  readonly clientId: string;
+  readonly sub: string;
+  /** The ended session's handle; absent for "sign out everywhere". */
+  readonly sid: string | undefined;
+  /** For "sign out everywhere": refuse the user's handoff tokens issued at or before (unix s). */
+  readonly tokensValidAfter: number | undefined;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  /** Given up after this time (ms). */
+  readonly expiresAt: number;
+  readonly createdAt: number;
+}
+
+/** What a new delivery is made of. */
+export type NewLogoutDelivery = Pick<LogoutDelivery, 'clientId' | 'sub' | 'sid' | 'tokensValidAfter'>;
+
+/**
+ * The durable queue of back-channel logout deliveries. A sign-out is written here in the same
+ * database as the session it ends, so neither a down client nor a server1 restart loses it.
+ */
+export interface LogoutOutbox {
+  enqueue(deliveries: readonly NewLogoutDelivery[], now: number, maxAgeMs: number): Promise<void>;
+  /** Deliveries whose next attempt is due, oldest first. */
+  due(now: number, limit: number): Promise<LogoutDelivery[]>;
+  /** The client acknowledged it: forget it. */
+  delivered(id: number): Promise<void>;
+  /** Another attempt failed: try again at `nextAttemptAt`. */
+  retryLater(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** Drops deliveries past their expiry; returns them, for the log. */
+  dropExpired(now: number): Promise<LogoutDelivery[]>;
+  /** How many deliveries wait (for /metrics and /healthz). */
+  depth(): Promise<number>;
+  /** When the next delivery is due (ms), or undefined when the outbox is empty. */
+  nextDueAt(): Promise<number | undefined>;
+}
+
+interface OutboxRow {
+  id: number;
+  client_id: string;
+  sub: string;
+  sid: string | null;
+  tokens_valid_after: number | null;
+  attempts: number;
+  next_attempt_at: number;
+  expires_at: number;
+  created_at: number;
+}
+
+/** The SQLite {@link LogoutOutbox}. */
+export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
+  const insert = db.prepare(
+    `INSERT INTO logout_outbox (client_id, sub, sid, tokens_valid_after, next_attempt_at, expires_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertAll = db.transaction(
+    (deliveries: readonly NewLogoutDelivery[], now: number, maxAgeMs: number) => {
+      for (const d of deliveries) {
+        insert.run(d.clientId, d.sub, d.sid ?? null, d.tokensValidAfter ?? null, now, now + maxAgeMs, now);
+      }
+    },
+  );
+  const due = db.prepare<[number, number], OutboxRow>(
+    'SELECT * FROM logout_outbox WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?',
+  );
+  const remove = db.prepare('DELETE FROM logout_outbox WHERE id = ?');
+  const retry = db.prepare(
+    'UPDATE logout_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+  );
+  const expired = db.prepare<[number], OutboxRow>(
+    'DELETE FROM logout_outbox WHERE expires_at <= ? RETURNING *',
+  );
+  const depth = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM logout_outbox');
+  const nextDue = db.prepare<[], { at: number | null }>(
+    'SELECT min(next_attempt_at) AS at FROM logout_outbox',
+  );
+
+  return {
+    async enqueue(deliveries, now, maxAgeMs) {
+      insertAll(deliveries, now, maxAgeMs);
+    },
+    async due(now, limit) {
+      return due.all(now, limit).map(toDelivery);
+    },
+    async delivered(id) {
+      remove.run(id);
+    },
+    async retryLater(id, nextAttemptAt, error) {
+      retry.run(nextAttemptAt, error.slice(0, 500), id);
+    },
+    async dropExpired(now) {
+      return expired.all(now).map(toDelivery);
+    },
+    async depth() {
+      return depth.get()?.n ?? 0;
+    },
+    async nextDueAt() {
+      return nextDue.get()?.at ?? undefined;
+    },
+  };
+}
+
+function toDelivery(row: OutboxRow): LogoutDelivery {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    sub: row.sub,
+    sid: row.sid ?? undefined,
+    tokensValidAfter: row.tokens_valid_after ?? undefined,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+  };
+}
