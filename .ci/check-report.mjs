@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
 const report = JSON.parse(readFileSync(file, 'utf8'));
-const { numPassedTests: passed, numFailedTests: failed, numPendingTests: skipped, numTodoTests: todo } = report;
+const {
+  numPassedTests: passed,
+  numFailedTests: failed,
+  numPendingTests: skipped,
+  numTodoTests: todo,
+} = report;
 const problems = [];
 if (skipped > 0) problems.push(`${skipped} skipped`);
 if (todo > 0) problems.push(`${todo} todo`);

@@ -2,7 +2,14 @@
 // key and token, interleaved A B A B ... over several rounds so both see the same machine state.
 // Reports the median rate of each and their ratio. Usage: node bench/verifier-vs-jose.mjs [rounds]
 import { createLocalKeySource, createVerifier, SERVICE_PROFILE } from '@jwt-handoff/shared';
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 
 const rounds = Number(process.argv[2] ?? 7);
 const ROUND_MS = 1000;

@@ -14,8 +14,9 @@ export function isSameOriginRequest(request: FastifyRequest, publicUrl: string):
 }
 
 /** Compares two secrets in time that does not depend on where they differ. */
-export function secretsEqual(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return false;
+export function secretsEqual(a: unknown, b: unknown): boolean {
+  // Values from tokens and forms are not always the strings their types promise.
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Browser,
+  logCollector,
+  postCallback,
+  type Server2Harness,
+  startHandoff,
+  startServer2,
+  txnOf,
+} from './helpers.js';
+
+/** The secret itself, and its percent-decoded form when a cookie carries it encoded. */
+function spellings(secret: string): string[] {
+  return [...new Set([secret, decodeURIComponent(secret)])];
+}
+
+/** A handoff token and its signature segment. */
+function tokenParts(token: string): string[] {
+  return [token, token.split('.')[2] as string];
+}
+
+async function expiredToken(server: Server2Harness): Promise<string> {
+  const now = server.clock.nowSec();
+  return server.mint({ iat: now - 120, exp: now - 60 });
+}
+
+describe('logs', () => {
+  it('never contain a token, a cookie value, an Authorization header, a state or a txn', async () => {
+    const logs = logCollector();
+    const server = await startServer2({ env: { LOG_LEVEL: 'trace' }, logStream: logs.stream });
+    const browser = new Browser(server);
+
+    const { state } = await startHandoff(browser, '/me');
+    const handoffCookie = browser.cookies.get('s2_handoff') as string;
+    const token = await server.mint({ nonce: state });
+    const txn = txnOf(await postCallback(server, token));
+    expect((await browser.get(`/handoff/complete?txn=${txn}`)).statusCode).toBe(303);
+    const sessionCookie = browser.cookies.get('s2_session') as string;
+    expect((await browser.get('/me')).statusCode).toBe(200);
+    expect((await browser.get('/')).statusCode).toBe(200);
+
+    // Refusals log too: a replay, an expired token, a reused txn, and secrets where none belong.
+    const rejected = await expiredToken(server);
+    expect((await postCallback(server, token)).statusCode).toBe(400);
+    expect((await postCallback(server, rejected)).statusCode).toBe(400);
+    expect((await browser.get(`/handoff/complete?txn=${txn}`)).statusCode).toBe(400);
+    expect((await browser.get('/me', { authorization: `Bearer ${token}` })).statusCode).toBe(200);
+    expect(
+      (await browser.get(`/no/such/route?token=${token}`, { authorization: `Bearer ${token}` })).statusCode,
+    ).toBe(404);
+    expect((await browser.postForm('/logout')).statusCode).toBe(303);
+
+    const text = logs.text();
+    expect(text).toContain('incoming request');
+    expect(text).toContain('token_replayed');
+    const secrets = [
+      ...tokenParts(token),
+      ...tokenParts(rejected),
+      ...spellings(handoffCookie),
+      ...spellings(decodeURIComponent(handoffCookie).split('.')[1] as string),
+      sessionCookie,
+      txn,
+      state,
+    ];
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThan(20);
+      expect(text).not.toContain(secret);
+    }
+  });
+});
