@@ -112,6 +112,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     trustProxy: read.boolean('TRUST_PROXY', false),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
+  // SERVICE_ID is the `sub` of every service token, an id of the same kind as a client id (and
+  // server2's CLIENT_ID is held to this pattern). Unchecked, any string (spaces, control
+  // characters, kilobytes) started the service and went into every token: DESIGN.md section 5
+  // wants a wrong value to stop the service, naming the variable.
+  if (!CLIENT_ID_PATTERN.test(config.serviceId)) {
+    read.problem('SERVICE_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
+  }
+  if (config.logoutRetryMaxMs < config.logoutRetryBaseMs) {
+    read.problem('LOGOUT_RETRY_MAX_MS', 'must not be smaller than LOGOUT_RETRY_BASE_MS');
+  }
   read.finish();
   return Object.freeze(config);
 }

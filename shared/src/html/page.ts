@@ -34,12 +34,18 @@ export interface PageOptions {
   script?: string;
   /** Origins the page's forms may post to. Default: only its own ('self'). */
   formAction?: string;
+  /**
+   * Default 'same-origin'. 'no-referrer' also makes browsers send `Origin: null` on the page's
+   * form posts, so it suits only pages whose posts are not checked by Origin (form_post).
+   */
+  referrerPolicy?: 'same-origin' | 'no-referrer';
 }
 
 /** A complete HTML document and the Content-Security-Policy that belongs to it. */
 export interface RenderedPage {
   markup: string;
   csp: string;
+  referrerPolicy: string;
 }
 
 /** Renders a page with the shared layout and a CSP that allows only its own style and script. */
@@ -70,7 +76,7 @@ ${script}
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
-  return { markup, csp };
+  return { markup, csp, referrerPolicy: options.referrerPolicy ?? 'same-origin' };
 }
 
 /**
@@ -84,7 +90,7 @@ export function sendPage(reply: FastifyReply, page: RenderedPage, status = 200):
     .header('content-security-policy', page.csp)
     .header('x-frame-options', 'DENY')
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
+    .header('referrer-policy', page.referrerPolicy)
     .header('cache-control', 'no-store')
     .send(page.markup);
 }

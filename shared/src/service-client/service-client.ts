@@ -99,22 +99,37 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           statusCode,
         );
       }
-      let size = 0;
-      const chunks: Buffer[] = [];
-      for await (const chunk of body) {
-        size += (chunk as Buffer).length;
-        if (size > maxBytes) {
-          body.destroy();
-          throw new ServiceCallError(`response is over the ${maxBytes}-byte limit`, statusCode);
-        }
-        chunks.push(chunk as Buffer);
-      }
+      const text = await readAtMost(body, maxBytes, statusCode);
       try {
-        return { status: statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T };
+        return { status: statusCode, body: JSON.parse(text) as T };
       } catch (err) {
         throw new ServiceCallError('the response is not JSON', statusCode, { cause: err });
       }
     },
     close: () => agent.close(),
   };
+}
+
+/** Reads a body of at most `maxBytes`; a stall, an abort or an overrun is a ServiceCallError. */
+async function readAtMost(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  maxBytes: number,
+  status: number,
+) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        throw new ServiceCallError(`response is over the ${maxBytes}-byte limit`, status);
+      }
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof ServiceCallError) throw err;
+    throw new ServiceCallError(`the response body failed: ${(err as Error).message}`, status, { cause: err });
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,8 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, createScryptHasher, loadConfig, type Server1Config } from '@jwt-handoff/server1';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { JSONWebKeySet } from 'jose';
 
 /** The password `SEED_DEMO_USERS` gives alice and bob in these tests. */
 export const DEMO_PASSWORD = 'correct horse battery staple';
@@ -16,8 +19,9 @@ export const TEST_CLIENTS = [
     id: 'server2',
     name: 'server2',
     redirect_uris: [SERVER2_CALLBACK],
-    backchannel_logout_uri: 'http://localhost:4002/backchannel-logout',
-    api_url: 'http://localhost:4002',
+    // Port 1 on loopback refuses at once: no test reaches a real server2 by accident.
+    backchannel_logout_uri: 'http://127.0.0.1:1/backchannel-logout',
+    api_url: 'http://127.0.0.1:1',
   },
   {
     id: 'reports',
@@ -33,11 +37,23 @@ const passwordHasher = createScryptHasher({ cost: 2 ** 10, blockSize: 8, paralle
 // A fixed start time (2030-01-01T00:00:00Z) keeps every timestamp in a test reproducible.
 const START_MS = Date.UTC(2030, 0, 1);
 
-/** The fake clock handed to buildApp as deps.now. */
+/**
+ * The fake clock handed to buildApp as deps.now. It stands still unless made `ticking`: then it
+ * also moves with real time, which the back-channel logout dispatcher needs, because it schedules
+ * retries by this clock but waits for them with real timers.
+ */
 export class TestClock {
-  constructor(public nowMs: number = START_MS) {}
+  private readonly realStart: number | undefined;
 
-  readonly now = (): number => this.nowMs;
+  constructor(
+    public nowMs: number = START_MS,
+    options: { ticking?: boolean } = {},
+  ) {
+    this.realStart = options.ticking ? performance.now() : undefined;
+  }
+
+  readonly now = (): number =>
+    this.realStart === undefined ? this.nowMs : this.nowMs + Math.floor(performance.now() - this.realStart);
 
   advance(ms: number): void {
     this.nowMs += ms;
@@ -45,7 +61,7 @@ export class TestClock {
 
   /** The clock as the seconds of a JWT's iat, exp or auth_time. */
   epochSeconds(): number {
-    return Math.floor(this.nowMs / 1000);
+    return Math.floor(this.now() / 1000);
   }
 }
 
@@ -186,4 +202,145 @@ function unescapeHtml(text: string): string {
     .replaceAll('&lt;', '<')
     .replaceAll('&gt;', '>')
     .replaceAll('&amp;', '&');
+}
+
+/** The user id the dashboard of the browser `jar` shows. */
+export async function userIdOf(app: FastifyInstance, jar: CookieJar): Promise<string> {
+  const dashboard = await browse(app, jar, { url: '/' });
+  const match = /user id <code>([^<]+)<\/code>/.exec(dashboard.body);
+  if (!match) throw new Error('the dashboard shows no user id');
+  return match[1] as string;
+}
+
+/** The JWKS server1 publishes. */
+export async function publishedKeys(app: FastifyInstance): Promise<JSONWebKeySet> {
+  return (await app.inject({ url: '/.well-known/jwks.json' })).json<JSONWebKeySet>();
+}
+
+/**
+ * The value of one sample in /metrics, named as it is printed (`name` or `name{label="v"}`), or
+ * undefined when the sample is not there (yet).
+ */
+export async function metric(app: FastifyInstance, sample: string): Promise<number | undefined> {
+  const text = (await app.inject({ url: '/metrics' })).body;
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
+/**
+ * Polls `condition` until it holds; throws, naming `what`, when it has not within `timeoutMs`.
+ * For effects of background work (a back-channel delivery): never a blind sleep.
+ */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How the fake client answers one back-channel POST: a status, never (`hang`), or by hanging up. */
+export type BackchannelAnswer = number | 'hang' | 'drop';
+
+/** One back-channel logout POST the fake client received. */
+export interface ReceivedLogout {
+  readonly contentType: string | undefined;
+  /** The posted form fields. */
+  readonly fields: URLSearchParams;
+  /** The `logout_token` field ('' when missing). */
+  readonly logoutToken: string;
+}
+
+/** A request to the fake client's API, and the answer to send. */
+export type ApiHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+/**
+ * A relying service standing in for server2 on 127.0.0.1: it records the back-channel logout
+ * POSTs it receives at /backchannel-logout and answers its API (everything else) with a handler
+ * the test sets.
+ */
+export interface FakeClient {
+  /** The base URL, for `api_url`. */
+  readonly url: string;
+  /** Where back-channel logout tokens are to be posted. */
+  readonly backchannelUri: string;
+  /** Back-channel POSTs received so far, oldest first. */
+  readonly logouts: readonly ReceivedLogout[];
+  /**
+   * Answers the next back-channel POSTs with `answers`, one each in order; the last one stays in
+   * force. Default 200.
+   */
+  answerLogouts(...answers: BackchannelAnswer[]): void;
+  /** Answers API requests with `handler` from now on. Default 404. */
+  answerApi(handler: ApiHandler): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeClient(): Promise<FakeClient> {
+  const logouts: ReceivedLogout[] = [];
+  let answers: BackchannelAnswer[] = [200];
+  let api: ApiHandler = (_request, response) => {
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+  };
+
+  const backchannel = async (request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const fields = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    logouts.push({
+      contentType: request.headers['content-type'],
+      fields,
+      logoutToken: fields.get('logout_token') ?? '',
+    });
+    const answer = (answers.length > 1 ? answers.shift() : answers[0]) as BackchannelAnswer;
+    if (answer === 'hang') return;
+    if (answer === 'drop') {
+      request.socket.destroy();
+      return;
+    }
+    response.writeHead(answer, { 'cache-control': 'no-store' }).end();
+  };
+
+  const server = createServer((request, response) => {
+    const handle: ApiHandler =
+      request.method === 'POST' && request.url === '/backchannel-logout' ? backchannel : api;
+    Promise.resolve(handle(request, response)).catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    backchannelUri: `${url}/backchannel-logout`,
+    logouts,
+    answerLogouts: (...next) => {
+      answers = next.length > 0 ? next : [200];
+    },
+    answerApi: (handler) => {
+      api = handler;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        // A hanging answer leaves its socket open; close() alone would wait for it.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * CLIENTS with server2's back-channel URL and API on `fake`, and the `reports` client (which has
+ * neither) as in {@link TEST_CLIENTS}.
+ */
+export function clientsWith(fake: FakeClient): string {
+  return JSON.stringify(
+    TEST_CLIENTS.map((client) =>
+      client.id === 'server2'
+        ? { ...client, backchannel_logout_uri: fake.backchannelUri, api_url: fake.url }
+        : client,
+    ),
+  );
 }

@@ -19,6 +19,7 @@ import {
   segment,
   startServer2,
   txnOf,
+  unavailableKeySource,
 } from './helpers.js';
 
 /** A refused callback: the reason in JSON, and neither a txn (no redirect) nor any cookie. */
@@ -279,16 +280,7 @@ describe('POST /handoff/callback refuses', () => {
   });
 
   it('a token while server1 keys cannot be had: 503 jwks_unavailable, so that it can be retried', async () => {
-    const unavailable: KeySource = {
-      getKey: async () => {
-        throw new KeySourceUnavailableError('JWKS endpoint unreachable');
-      },
-      isReady: () => false,
-      refresh: async () => {
-        throw new KeySourceUnavailableError('JWKS endpoint unreachable');
-      },
-    };
-    const server = await startServer2({ keySource: unavailable });
+    const server = await startServer2({ keySource: unavailableKeySource() });
 
     const response = await postCallback(server, await server.mint());
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApp, loadConfig, type Server2Config } from '@jwt-handoff/server2';
-import { createLocalKeySource, type KeySource } from '@jwt-handoff/shared';
+import { createLocalKeySource, type KeySource, KeySourceUnavailableError } from '@jwt-handoff/shared';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { expect, onTestFinished } from 'vitest';
@@ -74,8 +74,59 @@ export function handoffClaims(clock: TestClock, overrides: Claims = {}): Claims 
     name: 'Alice Example',
     email: 'alice@example.test',
     sid: 'sid-hash-alice',
-    ...overrides,
   };
+  return withOverrides(claims, overrides);
+}
+
+/** The scope server2's activity API asks for (DESIGN.md section 2). */
+export const ACTIVITY_SCOPE = 'activity:read';
+
+/**
+ * The claims of a service token server1 mints now to call server2's API (DESIGN.md sections 2
+ * and 3): sub is the calling service, exp = iat + 60 s. `overrides` work as in
+ * {@link handoffClaims}.
+ */
+export function serviceClaims(clock: TestClock, overrides: Claims = {}): Claims {
+  const iat = clock.nowSec();
+  return withOverrides(
+    {
+      iss: ISSUER_URL,
+      sub: 'server1',
+      aud: CLIENT_ID,
+      scope: ACTIVITY_SCOPE,
+      jti: randomUUID(),
+      iat,
+      exp: iat + 60,
+    },
+    overrides,
+  );
+}
+
+/**
+ * The claims of a logout token server1 mints now (OpenID Connect Back-Channel Logout 1.0 shape,
+ * DESIGN.md section 3): the back-channel logout event, exp = iat + 120 s, and `sub: user-alice`
+ * with no sid. `overrides` work as in {@link handoffClaims}.
+ */
+export function logoutClaims(clock: TestClock, overrides: Claims = {}): Claims {
+  const iat = clock.nowSec();
+  return withOverrides(
+    {
+      iss: ISSUER_URL,
+      aud: CLIENT_ID,
+      sub: 'user-alice',
+      jti: randomUUID(),
+      iat,
+      exp: iat + 120,
+      // Spelled out rather than imported, so that a wrong constant in shared would not pass.
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    },
+    overrides,
+  );
+}
+
+/** `base` with `overrides` applied; a member overridden with `undefined` is left out. */
+function withOverrides(base: Claims, overrides: Claims): Claims {
+  const claims: Claims = { ...base, ...overrides };
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete claims[name];
   }
@@ -126,6 +177,10 @@ export interface Server2Harness {
   readonly dataDir: string;
   /** A handoff token signed by {@link Server2Harness.key}, issued at the clock's time. */
   mint(overrides?: Claims, header?: Record<string, unknown>): Promise<string>;
+  /** A service token (typ service+jwt, {@link serviceClaims}) signed by the key, issued now. */
+  mintService(overrides?: Claims, header?: Record<string, unknown>): Promise<string>;
+  /** A logout token (typ logout+jwt, {@link logoutClaims}) signed by the key, issued now. */
+  mintLogout(overrides?: Claims, header?: Record<string, unknown>): Promise<string>;
   /** Closes the app and builds a new one on the same DATA_DIR, key and clock. */
   restart(): Promise<void>;
 }
@@ -173,6 +228,10 @@ export async function startServer2(options: HarnessOptions = {}): Promise<Server
     key,
     dataDir,
     mint: (overrides = {}, header = {}) => mintToken(key, handoffClaims(clock, overrides), header),
+    mintService: (overrides = {}, header = {}) =>
+      mintToken(key, serviceClaims(clock, overrides), { typ: 'service+jwt', ...header }),
+    mintLogout: (overrides = {}, header = {}) =>
+      mintToken(key, logoutClaims(clock, overrides), { typ: 'logout+jwt', ...header }),
     async restart() {
       await app.close();
       app = await build();
@@ -386,6 +445,50 @@ export function expectErrorPage(response: Response, status: number, reason: stri
   expect(response.statusCode).toBe(status);
   expect(response.headers['content-type']).toMatch(/^text\/html/);
   expect(response.body).toContain(`<code data-reason>${reason}</code>`);
+}
+
+/** A key source in an outage: every key lookup fails with KeySourceUnavailableError. */
+export function unavailableKeySource(): KeySource {
+  const down = () => {
+    throw new KeySourceUnavailableError('JWKS endpoint unreachable');
+  };
+  return { getKey: down, isReady: () => false, refresh: async () => down() };
+}
+
+/**
+ * server1 calling `GET /api/users/{sub}/activity`; `authorization` is the whole header value,
+ * left out when undefined.
+ */
+export function getActivity(server: Server2Harness, sub: string, authorization?: string): Promise<Response> {
+  return server.app.inject({
+    method: 'GET',
+    url: `/api/users/${encodeURIComponent(sub)}/activity`,
+    headers: authorization === undefined ? {} : { authorization },
+  });
+}
+
+/**
+ * server1's back-channel delivery: a server-to-server form post of `fields` (usually
+ * `{logout_token}`) to POST /backchannel-logout, with no browser and so no cookie or Origin.
+ */
+export function postBackchannelLogout(
+  server: Server2Harness,
+  fields: Record<string, string>,
+  contentType = 'application/x-www-form-urlencoded',
+): Promise<Response> {
+  return server.app.inject({
+    method: 'POST',
+    url: '/backchannel-logout',
+    headers: { 'content-type': contentType },
+    payload: new URLSearchParams(fields).toString(),
+  });
+}
+
+/** The lines of GET /metrics. */
+export async function metricLines(server: Server2Harness): Promise<string[]> {
+  const response = await server.app.inject({ url: '/metrics' });
+  expect(response.statusCode).toBe(200);
+  return response.body.split('\n');
 }
 
 /** A stream that keeps everything written to it: pass as deps.logStream, read with text(). */

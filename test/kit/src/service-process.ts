@@ -132,7 +132,9 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
       {
         id: 'server2',
         redirect_uris: [`${server2Url}/handoff/callback`],
-        backchannel_logout_uri: `${server2Url}/backchannel-logout`,
+        // Server-to-server calls use the loopback address: the public host names may exist only
+        // in a browser's resolver (server1.test, server2.test).
+        backchannel_logout_uri: `http://127.0.0.1:${port2}/backchannel-logout`,
         api_url: `http://127.0.0.1:${port2}`,
       },
     ]),

@@ -124,12 +124,25 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
         'back-channel logout expired undelivered',
       );
     }
-    let batch = await outbox.due(now(), BATCH_SIZE);
+    // Each delivery is tried at most once per cycle, and one that throws (no active signing key,
+    // a failed outbox write) is backed off like a failed POST. Before, it stayed due and came
+    // straight back in the next batch: a loop of microtasks only, which starved the event loop
+    // and froze all of server1 (no request answered, not even close()).
+    const tried = new Set<number>();
+    const dueNow = async () =>
+      (await outbox.due(now(), BATCH_SIZE)).filter((delivery) => !tried.has(delivery.id));
+    let batch = await dueNow();
     while (batch.length > 0 && !stopped) {
+      for (const delivery of batch) tried.add(delivery.id);
       await Promise.all(
-        batch.map((delivery) => deliver(delivery).catch((err) => log.error({ err }, 'delivery failed'))),
+        batch.map((delivery) =>
+          deliver(delivery).catch(async (err) => {
+            log.error({ err }, 'delivery failed');
+            await retryLater(delivery, (err as Error).message).catch(() => {});
+          }),
+        ),
       );
-      batch = await outbox.due(now(), BATCH_SIZE);
+      batch = await dueNow();
     }
   };
 

@@ -89,5 +89,7 @@ export function formPostPage(options: { action: string; token: string; clientNam
 </form>`,
     script: AUTO_SUBMIT,
     formAction: new URL(options.action).origin,
+    // The page carries a token: no Referer may point back at it from anywhere.
+    referrerPolicy: 'no-referrer',
   });
 }

@@ -55,6 +55,12 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): 
     }
     const pending = stateCookie.read(request);
     if (!pending || !secretsEqual(pending.state, claims.nonce)) {
+      // The browser's Back button after a handoff re-opens server1's page, which mints a fresh
+      // token for the old (already cleared) state. If this browser is already signed in as the
+      // same user, nothing is gained by an error page: keep the session as it is and go home.
+      // No session is created or changed, so this cannot sign anyone in as someone else.
+      const current = await sessions.current(request);
+      if (current !== undefined && current.sub === claims.sub) return reply.redirect('/', 303);
       metrics.handoff({ outcome: 'rejected' });
       throw new AppError(
         400,

@@ -1,0 +1,150 @@
+import { type ServicePair, startPair } from '@jwt-handoff/testkit';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot } from './chromium.js';
+
+// The browser flow in a real Chromium, with server1 and server2 on two different sites.
+describe('the handoff in a real browser', () => {
+  let pair: ServicePair;
+  let browser: { context: BrowserContext; close: () => Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    pair = await startPair({ server1Host: 'server1.test', server2Host: 'server2.test' });
+  });
+  afterAll(async () => {
+    await pair?.close();
+  });
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+  });
+
+  async function openBrowser(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
+    browser = await launchBrowser(options);
+    return browser.context.pages()[0] ?? browser.context.newPage();
+  }
+
+  async function signIn(page: Page, step: string): Promise<void> {
+    await page.fill('#username', 'alice');
+    await page.fill('#password', pair.demoPassword);
+    await screenshot(page, `${step}-login-filled`);
+    await Promise.all([page.waitForURL(`${pair.server2.url}/`), page.click('button[type=submit]')]);
+  }
+
+  async function cookieNames(url: string): Promise<string[]> {
+    return (await browser?.context.cookies(url))?.map((cookie) => cookie.name) ?? [];
+  }
+
+  it('signs in on server1 and lands back on server2 signed in', async () => {
+    const page = await openBrowser();
+    await page.goto(`${pair.server2.url}/`);
+    expect(page.url()).toMatch(new RegExp(`^${pair.server1.url}/login\\?`));
+    await screenshot(page, '1-login-page');
+
+    await signIn(page, '1');
+    await expect.poll(() => page.textContent('h1')).toContain('Hello, Alice Liddell');
+    await screenshot(page, '1-signed-in-on-server2');
+    expect(await page.textContent('#claims')).toContain(pair.server1.url);
+    // The Lax state cookie came along on the GET after the cross-site POST, and was cleared.
+    expect(await cookieNames(pair.server2.url)).toContain('s2_session');
+    expect(await cookieNames(`${pair.server2.url}/handoff/`)).not.toContain('s2_handoff');
+  });
+
+  it('needs no password for a second handoff while the server1 session is alive', async () => {
+    const page = await openBrowser();
+    await page.goto(`${pair.server2.url}/`);
+    await signIn(page, '2');
+
+    await Promise.all([
+      page.waitForURL(`${pair.server2.url}/signed-out`),
+      page.click('text=Sign out of server2'),
+    ]);
+    await screenshot(page, '2-signed-out-of-server2');
+    await Promise.all([page.waitForURL(`${pair.server2.url}/`), page.click('text=Sign in with server1')]);
+    await screenshot(page, '2-signed-in-again-without-password');
+    expect(await page.textContent('h1')).toContain('Hello, Alice Liddell');
+  });
+
+  it('does not replay the token when the user presses Back after the handoff', async () => {
+    const page = await openBrowser();
+    await page.goto(`${pair.server2.url}/`);
+    await signIn(page, '3');
+    const sessionBefore = (await browser?.context.cookies(pair.server2.url))?.find(
+      (c) => c.name === 's2_session',
+    );
+    const replaysBefore = await rejections('token_replayed');
+
+    await page.goBack();
+    await page.waitForLoadState('load');
+    await screenshot(page, '3-after-back-button');
+
+    // Whatever page Back shows, no token was accepted twice and the session was not replaced.
+    const sessionAfter = (await browser?.context.cookies(pair.server2.url))?.find(
+      (c) => c.name === 's2_session',
+    );
+    expect(sessionAfter?.value).toBe(sessionBefore?.value);
+    expect(await rejections('token_replayed')).toBe(replaysBefore);
+    expect(await statusOf(page, `${pair.server2.url}/me`)).toBe(200);
+  });
+
+  it('finishes with the <noscript> button in a browser without scripts', async () => {
+    const page = await openBrowser({ javaScriptEnabled: false });
+    await page.goto(`${pair.server2.url}/`);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', pair.demoPassword);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/handoff\/authorize/, { timeout: 5000 });
+    await screenshot(page, '4-noscript-continue-button');
+
+    await page.click('form[action$="/handoff/callback"] button[type=submit]', { timeout: 5000 });
+    await page.waitForURL(`${pair.server2.url}/`, { timeout: 5000 });
+    await screenshot(page, '4-noscript-signed-in');
+    expect(await page.textContent('h1')).toContain('Hello, Alice Liddell');
+  });
+
+  it('ends the server2 session when the user signs out on server1', async () => {
+    const page = await openBrowser();
+    await page.goto(`${pair.server2.url}/`);
+    await signIn(page, '5');
+
+    await page.goto(`${pair.server1.url}/`);
+    await screenshot(page, '5-server1-dashboard');
+    await Promise.all([
+      page.waitForURL(/\/login\?signed_out=1/),
+      page.click('form[action="/logout"] button'),
+    ]);
+    await screenshot(page, '5-signed-out-of-server1');
+
+    await expect.poll(() => statusOf(page, `${pair.server2.url}/me`), { timeout: 2000 }).toBe(401);
+    await page.goto(`${pair.server2.url}/`);
+    expect(page.url()).toMatch(new RegExp(`^${pair.server1.url}/login`));
+    await screenshot(page, '5-server2-asks-to-sign-in-again');
+  });
+
+  it('keeps every session cookie out of reach of page scripts (HttpOnly)', async () => {
+    const page = await openBrowser();
+    await page.goto(`${pair.server2.url}/`);
+    await signIn(page, '6');
+
+    expect(await cookieNames(pair.server2.url)).toContain('s2_session');
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    await page.goto(`${pair.server1.url}/`);
+    expect(await cookieNames(pair.server1.url)).toContain('s1_session');
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    await screenshot(page, '6-dashboard-with-activity');
+    expect(await page.textContent('body')).toContain('Your activity on server2');
+  });
+
+  /** The status of a top-level navigation to `url`, as the user would get it. */
+  async function statusOf(page: Page, url: string): Promise<number | undefined> {
+    return (await page.goto(url))?.status();
+  }
+
+  async function rejections(reason: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${new URL(pair.server2.url).port}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.includes('server2_token_rejections_total') && l.includes(reason));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  }
+});

@@ -1,0 +1,516 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type ApiHandler,
+  type BackchannelAnswer,
+  browse,
+  buildServer1,
+  CookieJar,
+  clientsWith,
+  createDataDir,
+  type FakeClient,
+  hiddenField,
+  metric,
+  PUBLIC_URL,
+  pageReason,
+  publishedKeys,
+  SERVER2_CALLBACK,
+  signIn,
+  startFakeClient,
+  TestClock,
+  type TestServer1,
+  userIdOf,
+  waitFor,
+} from './helpers.js';
+
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** Short back-off, so retries happen within a test. */
+const FAST_RETRIES = { LOGOUT_RETRY_BASE_MS: '20', LOGOUT_RETRY_MAX_MS: '100' };
+
+let dataDir: ReturnType<typeof createDataDir>;
+let client: FakeClient;
+const openApps = new Set<FastifyInstance>();
+
+beforeEach(async () => {
+  dataDir = createDataDir();
+  client = await startFakeClient();
+});
+
+afterEach(async () => {
+  // The client goes first: a delivery hanging on it would hold up the app's close.
+  await client.close();
+  await Promise.all([...openApps].map((app) => app.close()));
+  openApps.clear();
+  dataDir.remove();
+});
+
+/** server1 on this test's data directory, with server2's back-channel URL and API on the fake client. */
+async function startServer1(env: Record<string, string> = {}, clock = new TestClock()): Promise<TestServer1> {
+  const server = await buildServer1(dataDir.path, { CLIENTS: clientsWith(client), ...env }, clock);
+  openApps.add(server.app);
+  return server;
+}
+
+async function stopServer1(server: TestServer1): Promise<void> {
+  openApps.delete(server.app);
+  await server.app.close();
+}
+
+/** A new browser signed in as `username`. */
+async function signedIn(server: TestServer1, username = 'alice'): Promise<CookieJar> {
+  const jar = new CookieJar();
+  await signIn(server.app, jar, { username });
+  if (!jar.get('s1_session')) throw new Error('sign-in set no session cookie');
+  return jar;
+}
+
+/** Presses a sign-out button on server1's dashboard. */
+function signOut(server: TestServer1, jar: CookieJar, path: '/logout' | '/logout/everywhere' = '/logout') {
+  return browse(server.app, jar, { method: 'POST', url: path, headers: { origin: PUBLIC_URL } });
+}
+
+async function isSignedIn(server: TestServer1, jar: CookieJar): Promise<boolean> {
+  const response = await browse(server.app, jar, { url: '/' });
+  return response.statusCode === 200;
+}
+
+/** The sid the handoff tokens of this browser's session carry. */
+async function handoffSid(server: TestServer1, jar: CookieJar): Promise<string> {
+  const query = new URLSearchParams({ client_id: 'server2', redirect_uri: SERVER2_CALLBACK, state: 's-1' });
+  const page = await browse(server.app, jar, { url: `/handoff/authorize?${query}` });
+  const { payload } = await jwtVerify(
+    hiddenField(page.body, 'token'),
+    createLocalJWKSet(await publishedKeys(server.app)),
+    { currentDate: new Date(server.clock.now()) },
+  );
+  return payload.sid as string;
+}
+
+/** Verifies a logout token as server2 would: server1's JWKS, typ, issuer and audience. */
+async function verifyLogoutToken(server: TestServer1, token: string) {
+  return jwtVerify(token, createLocalJWKSet(await publishedKeys(server.app)), {
+    algorithms: ['EdDSA'],
+    typ: 'logout+jwt',
+    issuer: PUBLIC_URL,
+    audience: 'server2',
+    currentDate: new Date(server.clock.now()),
+  });
+}
+
+async function claimsOfEveryLogout(server: TestServer1): Promise<JWTPayload[]> {
+  return Promise.all(
+    client.logouts.map(async (logout) => (await verifyLogoutToken(server, logout.logoutToken)).payload),
+  );
+}
+
+function deliveries(server: TestServer1, outcome: 'delivered' | 'retry' | 'rejected' | 'expired') {
+  return metric(server.app, `server1_logout_deliveries_total{outcome="${outcome}"}`);
+}
+
+/** Waits until at least `count` attempts ended with `outcome`; resolves with how many did. */
+async function outcomeCount(
+  server: TestServer1,
+  outcome: 'delivered' | 'retry' | 'rejected' | 'expired',
+  count: number,
+): Promise<number> {
+  await waitFor(
+    `${count} back-channel attempt(s) ending "${outcome}"`,
+    async () => ((await deliveries(server, outcome)) ?? 0) >= count,
+  );
+  return (await deliveries(server, outcome)) as number;
+}
+
+function outboxDepth(server: TestServer1) {
+  return metric(server.app, 'server1_logout_outbox_depth');
+}
+
+describe('POST /logout', () => {
+  it('ends the session and posts exactly one logout token, as a form, to the client', async () => {
+    const server = await startServer1();
+    const jar = await signedIn(server);
+
+    const response = await signOut(server, jar);
+
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/login?signed_out=1');
+    expect(await isSignedIn(server, jar)).toBe(false);
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    expect(client.logouts).toHaveLength(1);
+    expect(client.logouts[0]?.contentType).toBe('application/x-www-form-urlencoded');
+    expect([...(client.logouts[0]?.fields.keys() ?? [])]).toEqual(['logout_token']);
+    expect(await outboxDepth(server)).toBe(0);
+  });
+
+  it('signs a logout+jwt naming the user and the session its handoff tokens carried', async () => {
+    const server = await startServer1();
+    const jar = await signedIn(server);
+    const userId = await userIdOf(server.app, jar);
+    const sid = await handoffSid(server, jar);
+
+    await signOut(server, jar);
+    await outcomeCount(server, 'delivered', 1);
+
+    const { payload, protectedHeader } = await verifyLogoutToken(
+      server,
+      client.logouts[0]?.logoutToken ?? '',
+    );
+    expect(protectedHeader).toMatchObject({ typ: 'logout+jwt', alg: 'EdDSA' });
+    expect(payload).toMatchObject({
+      iss: PUBLIC_URL,
+      aud: 'server2',
+      sub: userId,
+      sid,
+      iat: server.clock.epochSeconds(),
+    });
+    expect(payload.events).toEqual({ [BACKCHANNEL_LOGOUT_EVENT]: {} });
+    expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(payload).not.toHaveProperty('nonce');
+    expect(payload).not.toHaveProperty('tokens_valid_after');
+    expect((payload.exp as number) - (payload.iat as number)).toBe(120);
+  });
+
+  it('without a session answers 303 and tells no client anything', async () => {
+    const server = await startServer1();
+
+    const response = await signOut(server, new CookieJar());
+
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/login?signed_out=1');
+    // The outbox is written before the answer, so an empty one means nothing is on its way.
+    expect(await outboxDepth(server)).toBe(0);
+    expect(client.logouts).toHaveLength(0);
+  });
+
+  it('from a foreign Origin is refused with 403 csrf_failed, keeps the session and tells no client', async () => {
+    const server = await startServer1();
+    const jar = await signedIn(server);
+    const sid = await handoffSid(server, jar);
+
+    const response = await browse(server.app, jar, {
+      method: 'POST',
+      url: '/logout',
+      headers: { origin: 'http://localhost:4002' },
+    });
+
+    expect(response.statusCode).toBe(403);
+    expect(pageReason(response.body)).toBe('csrf_failed');
+    expect(await outboxDepth(server)).toBe(0);
+    expect(await isSignedIn(server, jar)).toBe(true);
+    // The real sign-out that follows is the first and only thing the client hears.
+    await signOut(server, jar);
+    await outcomeCount(server, 'delivered', 1);
+    expect((await claimsOfEveryLogout(server)).map((claims) => claims.sid)).toEqual([sid]);
+  });
+});
+
+describe('POST /logout/everywhere', () => {
+  it("ends every session of the user and leaves another user's session alone", async () => {
+    const server = await startServer1();
+    const [laptop, phone, bob] = [
+      await signedIn(server),
+      await signedIn(server),
+      await signedIn(server, 'bob'),
+    ];
+
+    const response = await signOut(server, laptop, '/logout/everywhere');
+
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/login?signed_out=1');
+    expect(await isSignedIn(server, laptop)).toBe(false);
+    expect(await isSignedIn(server, phone)).toBe(false);
+    expect(await isSignedIn(server, bob)).toBe(true);
+  });
+
+  it('posts one token naming the user, with no sid, revoking tokens issued up to this second', async () => {
+    const server = await startServer1();
+    const laptop = await signedIn(server);
+    await signedIn(server);
+    const userId = await userIdOf(server.app, laptop);
+    server.clock.advance(1_234);
+
+    await signOut(server, laptop, '/logout/everywhere');
+
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    const [claims] = await claimsOfEveryLogout(server);
+    expect(client.logouts).toHaveLength(1);
+    expect(claims).toMatchObject({ sub: userId, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } });
+    expect(claims).not.toHaveProperty('sid');
+    expect(claims?.tokens_valid_after).toBe(Math.floor(server.clock.now() / 1000));
+    expect(Number.isInteger(claims?.tokens_valid_after)).toBe(true);
+  });
+
+  it('from a foreign Origin is refused with 403 csrf_failed and ends nothing', async () => {
+    const server = await startServer1();
+    const [laptop, phone] = [await signedIn(server), await signedIn(server)];
+
+    const response = await browse(server.app, laptop, {
+      method: 'POST',
+      url: '/logout/everywhere',
+      headers: { origin: 'https://evil.example' },
+    });
+
+    expect(response.statusCode).toBe(403);
+    expect(pageReason(response.body)).toBe('csrf_failed');
+    expect(await isSignedIn(server, laptop)).toBe(true);
+    expect(await isSignedIn(server, phone)).toBe(true);
+    expect(await outboxDepth(server)).toBe(0);
+  });
+});
+
+describe('back-channel delivery', () => {
+  // The dispatcher schedules retries by server1's clock and waits for them with real timers, so
+  // the clock here moves with real time.
+  const tickingClock = () => new TestClock(undefined, { ticking: true });
+
+  it('retries a client answering 500 until it takes the token, with a fresh token each attempt', async () => {
+    const server = await startServer1(FAST_RETRIES, tickingClock());
+    client.answerLogouts(500, 500, 200);
+    const jar = await signedIn(server);
+    const sid = await handoffSid(server, jar);
+
+    await signOut(server, jar);
+
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    expect(await deliveries(server, 'retry')).toBe(2);
+    expect(await outboxDepth(server)).toBe(0);
+    const attempts = await claimsOfEveryLogout(server);
+    expect(attempts).toHaveLength(3);
+    expect(attempts.map((claims) => claims.sid)).toEqual([sid, sid, sid]);
+    expect(new Set(attempts.map((claims) => claims.jti)).size).toBe(3);
+  });
+
+  it.each<[string, BackchannelAnswer]>([
+    ['a 503', 503],
+    ['a 429', 429],
+    ['a 408', 408],
+    ['a dropped connection', 'drop'],
+    ['no answer within LOGOUT_REQUEST_TIMEOUT_MS', 'hang'],
+  ])('tries again after %s', async (_what, answer) => {
+    const server = await startServer1({ ...FAST_RETRIES, LOGOUT_REQUEST_TIMEOUT_MS: '200' }, tickingClock());
+    client.answerLogouts(answer, 200);
+    const jar = await signedIn(server);
+
+    await signOut(server, jar);
+
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    expect(await deliveries(server, 'retry')).toBe(1);
+    expect(client.logouts).toHaveLength(2);
+  });
+
+  it('drops a token the client refuses with a 400, without retrying it', async () => {
+    const server = await startServer1(FAST_RETRIES, tickingClock());
+    client.answerLogouts(400, 200);
+    const jar = await signedIn(server);
+
+    await signOut(server, jar);
+
+    expect(await outcomeCount(server, 'rejected', 1)).toBe(1);
+    // Nothing is left in the outbox, so nothing can be tried again.
+    expect(await outboxDepth(server)).toBe(0);
+    expect(await deliveries(server, 'retry')).toBeUndefined();
+    expect(await deliveries(server, 'delivered')).toBeUndefined();
+    expect(client.logouts).toHaveLength(1);
+  });
+
+  it('shows the deliveries waiting for a client that is down as server1_logout_outbox_depth', async () => {
+    const server = await startServer1(FAST_RETRIES, tickingClock());
+    client.answerLogouts('drop');
+    const [laptop, phone] = [await signedIn(server), await signedIn(server)];
+    expect(await outboxDepth(server)).toBe(0);
+
+    await signOut(server, laptop);
+    await signOut(server, phone);
+    await outcomeCount(server, 'retry', 4);
+
+    expect(await outboxDepth(server)).toBe(2);
+    client.answerLogouts(200);
+    expect(await outcomeCount(server, 'delivered', 2)).toBe(2);
+    expect(await outboxDepth(server)).toBe(0);
+  });
+
+  it('gives a delivery up once it is LOGOUT_DELIVERY_MAX_AGE_MS old', async () => {
+    const clock = tickingClock();
+    const server = await startServer1({ ...FAST_RETRIES, LOGOUT_DELIVERY_MAX_AGE_MS: '1000' }, clock);
+    client.answerLogouts(500);
+    const jar = await signedIn(server);
+
+    await signOut(server, jar);
+    await outcomeCount(server, 'retry', 1);
+    expect(await outboxDepth(server)).toBe(1);
+    clock.advance(1_000);
+
+    expect(await outcomeCount(server, 'expired', 1)).toBe(1);
+    expect(await outboxDepth(server)).toBe(0);
+    expect(await deliveries(server, 'delivered')).toBeUndefined();
+  });
+
+  it('keeps a pending delivery across a restart on the same data directory', async () => {
+    const clock = tickingClock();
+    const first = await startServer1(FAST_RETRIES, clock);
+    client.answerLogouts('drop');
+    const jar = await signedIn(first);
+    const sid = await handoffSid(first, jar);
+    await signOut(first, jar);
+    await outcomeCount(first, 'retry', 1);
+
+    await stopServer1(first);
+    client.answerLogouts(200);
+    const restarted = await startServer1(FAST_RETRIES, clock);
+
+    expect(await outcomeCount(restarted, 'delivered', 1)).toBe(1);
+    expect(await outboxDepth(restarted)).toBe(0);
+    const delivered = client.logouts.at(-1)?.logoutToken ?? '';
+    expect((await verifyLogoutToken(restarted, delivered)).payload.sid).toBe(sid);
+  });
+});
+
+describe('a delivery that cannot even be attempted', () => {
+  /** Sets every stored signing key to retire at `atMs`, as an operator's SQL could. */
+  function retireSigningKeys(atMs: number): void {
+    const db = new Database(join(dataDir.path, 'server1.sqlite'));
+    try {
+      db.prepare('UPDATE signing_keys SET retire_at = ?').run(atMs);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('is backed off while server1 keeps answering (no active key to sign the logout token)', async () => {
+    const clock = new TestClock();
+    await stopServer1(await startServer1({}, clock));
+    retireSigningKeys(clock.now() + 60_000);
+    const server = await startServer1(FAST_RETRIES, clock);
+    const jar = await signedIn(server);
+    clock.advance(60_000);
+
+    const response = await signOut(server, jar);
+
+    expect(response.statusCode).toBe(303);
+    expect(await outcomeCount(server, 'retry', 1)).toBe(1);
+    expect((await server.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect(await outboxDepth(server)).toBe(1);
+    expect(client.logouts).toHaveLength(0);
+  });
+});
+
+describe("the dashboard's activity panel", () => {
+  const SERVICE_CALL_TIMEOUT_MS = 300;
+  const REPORT = {
+    active_sessions: 2,
+    last_seen_at: '2029-12-31T23:58:00.000Z',
+    recent_handoffs: ['2029-12-31T23:57:00.000Z', '2029-12-31T22:00:00.000Z'],
+  };
+
+  /** What the fake API saw of each call: the path and the verified service token's claims. */
+  interface ApiCall {
+    path: string;
+    claims: JWTPayload;
+  }
+
+  /**
+   * server2's activity API as the fake client: it verifies the Bearer service token against
+   * server1's JWKS (typ, iss, aud), requires the activity:read scope, and reports `REPORT`.
+   */
+  function activityApi(server: TestServer1, jwks: JSONWebKeySet, calls: ApiCall[]): ApiHandler {
+    return async (request, response) => {
+      const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      const claims = await jwtVerify(token, createLocalJWKSet(jwks), {
+        typ: 'service+jwt',
+        issuer: PUBLIC_URL,
+        audience: 'server2',
+        requiredClaims: ['sub', 'jti', 'iat', 'exp', 'scope'],
+        currentDate: new Date(server.clock.now()),
+      }).then(
+        (verified) => verified.payload,
+        () => undefined,
+      );
+      if (!claims || !String(claims.scope).split(' ').includes('activity:read')) {
+        response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
+        return;
+      }
+      calls.push({ path: request.url ?? '', claims });
+      const sub = decodeURIComponent(/^\/api\/users\/([^/]+)\/activity$/.exec(request.url ?? '')?.[1] ?? '');
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sub, ...REPORT }));
+    };
+  }
+
+  async function dashboardWithApi(env: Record<string, string> = {}) {
+    const server = await startServer1({ SERVICE_CALL_TIMEOUT_MS: String(SERVICE_CALL_TIMEOUT_MS), ...env });
+    const calls: ApiCall[] = [];
+    client.answerApi(activityApi(server, await publishedKeys(server.app), calls));
+    return { server, calls, jar: await signedIn(server) };
+  }
+
+  it("shows the user's activity that server2's API reports", async () => {
+    const { server, jar } = await dashboardWithApi();
+
+    const dashboard = await browse(server.app, jar, { url: '/' });
+
+    expect(dashboard.statusCode).toBe(200);
+    expect(dashboard.body).toContain('Your activity on server2');
+    expect(dashboard.body).toContain('<b data-active-sessions>2</b>');
+    expect(dashboard.body).toContain('<time>2029-12-31T23:58:00.000Z</time>');
+    expect(dashboard.body).toContain('<time>2029-12-31T23:57:00.000Z</time>');
+    expect(dashboard.body).not.toContain('data-unavailable');
+  });
+
+  it("asks for the signed-in user's activity with a service+jwt for server2 scoped activity:read", async () => {
+    const { server, calls, jar } = await dashboardWithApi();
+    const userId = await userIdOf(server.app, jar);
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.path).toBe(`/api/users/${encodeURIComponent(userId)}/activity`);
+    expect(calls[0]?.claims).toMatchObject({
+      iss: PUBLIC_URL,
+      sub: 'server1',
+      aud: 'server2',
+      scope: 'activity:read',
+      iat: server.clock.epochSeconds(),
+      exp: server.clock.epochSeconds() + 60,
+    });
+  });
+
+  it('names the caller by SERVICE_ID', async () => {
+    const { server, calls, jar } = await dashboardWithApi({ SERVICE_ID: 'identity-dashboard' });
+
+    await browse(server.app, jar, { url: '/' });
+
+    expect(calls[0]?.claims.sub).toBe('identity-dashboard');
+  });
+
+  it('answers within SERVICE_CALL_TIMEOUT_MS, with a note, when the API does not answer', async () => {
+    const { server, jar } = await dashboardWithApi();
+    let asked = 0;
+    client.answerApi(() => {
+      asked += 1;
+    });
+    const startedAt = performance.now();
+
+    const dashboard = await browse(server.app, jar, { url: '/' });
+
+    expect(dashboard.statusCode).toBe(200);
+    expect(dashboard.body).toContain('data-unavailable');
+    expect(dashboard.body).toContain('Signed in as Alice Liddell');
+    expect(asked).toBe(1);
+    // Generous slack: what matters is that a hanging API cannot hold the page.
+    expect(performance.now() - startedAt).toBeLessThan(SERVICE_CALL_TIMEOUT_MS + 2_000);
+  });
+
+  it('shows a note when the API answers 500', async () => {
+    const { server, jar } = await dashboardWithApi();
+    client.answerApi((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
+    });
+
+    const dashboard = await browse(server.app, jar, { url: '/' });
+
+    expect(dashboard.statusCode).toBe(200);
+    expect(dashboard.body).toContain('data-unavailable');
+    expect(dashboard.body).toContain('server2 is not answering right now');
+    expect(dashboard.body).not.toContain('data-active-sessions');
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// The real-browser suite (Debian's Chromium through playwright-core): `npm run test:browser`.
+export default defineConfig({
+  test: {
+    include: ['test/browser/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    fileParallelism: false,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    allowOnly: !process.env.CI,
+  },
+});
