@@ -2,6 +2,7 @@ export { Browser, type Page } from './browser.js';
 export { CookieJar } from './cookie-jar.js';
 export { type HandoffRun, handoff } from './flows.js';
 export { findForm, type ParsedForm, parseForms } from './html-form.js';
+export { within } from './polling.js';
 export {
   freePort,
   type PairOptions,
@@ -11,3 +12,4 @@ export {
   startService,
   tempDir,
 } from './service-process.js';
+export { type E2eTarget, e2eTarget } from './targets.js';
