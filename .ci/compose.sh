@@ -52,4 +52,11 @@ if [ "$rc" -ne 0 ]; then
   tail -40 "${COMPOSE_LOG:-/tmp/jwt-handoff-compose.log}"
   exit "$rc"
 fi
+# The e2e container's vitest summary, for CI's totals: "Tests  N passed (N)".
+passed=$(sed 's/\x1b\[[0-9;]*m//g' "${COMPOSE_LOG:-/tmp/jwt-handoff-compose.log}" | grep -oE 'Tests +[0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
+if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then
+  echo "compose e2e ran no test" >&2
+  exit 1
+fi
 echo "compose e2e passed in $((SECONDS - T0)) s"
+echo "$passed passed, 0 failed"
