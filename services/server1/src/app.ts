@@ -13,9 +13,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createActivityPanel } from './activity/activity-panel.js';
 import { createMemoryLoginThrottle } from './auth/login-throttle.js';
 import { createScryptHasher, type PasswordHasher } from './auth/password-hasher.js';
-import type { Server1Config } from './config.js';
+import { type Server1Config, timingInputOf } from './config.js';
 import type { Server1Context, Server1Metrics } from './context.js';
+import { keysFromEnvironment } from './keys/environment-keys.js';
 import { KeyRing } from './keys/key-ring.js';
+import { rotationTiming } from './keys/key-timeline.js';
+import { startKeyMaintenance } from './keys/rotation-schedule.js';
 import { createLogoutDispatcher } from './logout/backchannel-dispatcher.js';
 import { createSignOut } from './logout/sign-out.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -55,7 +58,10 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     idleMs: config.sessionIdleTimeoutMs,
     absoluteMs: config.sessionAbsoluteTimeoutMs,
   });
-  const keyRing = await KeyRing.open(createSqliteKeyStore(db), config.signingAlgorithm, now());
+  const keyStore = createSqliteKeyStore(db);
+  const keyRing = config.signingKeys
+    ? await KeyRing.fromKeys(await keysFromEnvironment(config.signingKeys, config.signingAlgorithm))
+    : await KeyRing.fromStore(keyStore, config.signingAlgorithm, now());
   const passwordHasher = deps.passwordHasher ?? createScryptHasher();
   if (config.seedDemoUsers) await seedDemoUsers(users, passwordHasher, config.demoPassword as string, now());
 
@@ -100,6 +106,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     issuer: config.publicUrl,
     signingKey,
     retry: { baseDelayMs: config.logoutRetryBaseMs, maxDelayMs: config.logoutRetryMaxMs },
+    tokenTtlSec: config.logoutTokenTtlSec,
     requestTimeoutMs: config.logoutRequestTimeoutMs,
     now,
     log: app.log.child({ component: 'logout-dispatcher' }),
@@ -153,12 +160,24 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   await app.register(handoffRoutes, ctx);
   await app.register(jwksRoutes, ctx);
 
+  const stopKeyMaintenance = keyRing.rotatable
+    ? startKeyMaintenance({
+        store: keyStore,
+        keyRing,
+        algorithm: config.signingAlgorithm,
+        timing: rotationTiming(timingInputOf(config)),
+        rotationIntervalMs: config.keyRotationIntervalMs,
+        now,
+        log: app.log.child({ component: 'keys' }),
+      })
+    : () => {};
   const purgeTimer = setInterval(() => {
     sessionStore.purgeExpired(now()).catch((err) => app.log.error({ err }, 'session purge failed'));
   }, PURGE_INTERVAL_MS);
   purgeTimer.unref();
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer);
+    stopKeyMaintenance();
     await Promise.all([dispatcher.stop(), serviceClient.close()]);
     db.close();
   });

@@ -3,9 +3,13 @@ import {
   EnvReader,
   HANDOFF_TOKEN_TTL_DEFAULT_SEC,
   HANDOFF_TOKEN_TTL_MAX_SEC,
+  LOGOUT_PROFILE,
+  SERVICE_PROFILE,
   type SigningAlgorithm,
   SUPPORTED_ALGORITHMS,
+  VERIFIER_DEFAULTS,
 } from '@jwt-handoff/shared';
+import { type RotationTimingInput, rotationTiming } from './keys/key-timeline.js';
 
 /** A relying service registered with server1 (one entry of `CLIENTS`). */
 export interface ClientRegistration {
@@ -40,6 +44,15 @@ export interface Server1Config {
   readonly signingAlgorithm: SigningAlgorithm;
   /** How long verifiers may cache the JWKS, in seconds (its Cache-Control max-age). */
   readonly jwksMaxAgeSec: number;
+  /** Rotate keys automatically once the current one has signed this long (ms); unset: by command only. */
+  readonly keyRotationIntervalMs: number | undefined;
+  /** Extra safety added to both waits of the rotation timeline (ms). */
+  readonly keyTimingMarginMs: number;
+  /** Signing keys from the environment (PEM or JWK), instead of generated ones in DATA_DIR. */
+  readonly signingKeys: { current: string; next?: string; previous?: string } | undefined;
+  /** Lifetimes of service and logout tokens, in seconds (at most 60 and 120). */
+  readonly serviceTokenTtlSec: number;
+  readonly logoutTokenTtlSec: number;
   /** A session ends after this long without a request, in milliseconds. */
   readonly sessionIdleTimeoutMs: number;
   /** A session ends this long after sign-in whatever happens, in milliseconds. */
@@ -98,6 +111,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     }),
     signingAlgorithm: read.oneOf('SIGNING_ALG', SUPPORTED_ALGORITHMS, 'EdDSA'),
     jwksMaxAgeSec: read.integer('JWKS_MAX_AGE_SEC', 300, { min: 0, max: 86_400 }),
+    keyRotationIntervalMs: read.duration('KEY_ROTATION_INTERVAL'),
+    keyTimingMarginMs: read.integer('KEY_TIMING_MARGIN_MS', 60_000, { min: 0 }),
+    signingKeys: signingKeysFrom(read),
+    serviceTokenTtlSec: read.integer('SERVICE_TOKEN_TTL', SERVICE_PROFILE.maxLifetimeSec, {
+      min: 5,
+      max: SERVICE_PROFILE.maxLifetimeSec,
+    }),
+    logoutTokenTtlSec: read.integer('LOGOUT_TOKEN_TTL', LOGOUT_PROFILE.maxLifetimeSec, {
+      min: 5,
+      max: LOGOUT_PROFILE.maxLifetimeSec,
+    }),
     sessionIdleTimeoutMs: read.integer('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, { min: 1000 }),
     sessionAbsoluteTimeoutMs: read.integer('SESSION_ABSOLUTE_TIMEOUT_MS', 12 * 3_600_000, { min: 1000 }),
     loginMaxFailuresPerAccount: read.integer('LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1 }),
@@ -119,11 +143,61 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   if (!CLIENT_ID_PATTERN.test(config.serviceId)) {
     read.problem('SERVICE_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
   }
+  if (config.signingKeys && config.keyRotationIntervalMs !== undefined) {
+    read.problem(
+      'KEY_ROTATION_INTERVAL',
+      'cannot be used with SIGNING_KEY: keys from the environment are rotated by redeploying',
+    );
+  }
+  const lead = rotationTiming(timingInputOf(config)).publishLeadMs;
+  if (config.keyRotationIntervalMs !== undefined && config.keyRotationIntervalMs <= lead) {
+    read.problem(
+      'KEY_ROTATION_INTERVAL',
+      `must be longer than the publish lead (${Math.ceil(lead / 1000)} s)`,
+    );
+  }
   if (config.logoutRetryMaxMs < config.logoutRetryBaseMs) {
     read.problem('LOGOUT_RETRY_MAX_MS', 'must not be smaller than LOGOUT_RETRY_BASE_MS');
   }
   read.finish();
   return Object.freeze(config);
+}
+
+/** What the rotation timeline of this configuration is derived from (key-timeline.ts). */
+export function timingInputOf(config: Server1Config): RotationTimingInput {
+  return {
+    jwksMaxAgeSec: config.jwksMaxAgeSec,
+    maxTokenLifetimeSec: Math.max(
+      config.handoffTokenTtlSec,
+      config.serviceTokenTtlSec,
+      config.logoutTokenTtlSec,
+    ),
+    clockToleranceSec: VERIFIER_DEFAULTS.clockToleranceSec,
+    marginMs: config.keyTimingMarginMs,
+  };
+}
+
+/** SIGNING_KEY (signs), SIGNING_KEY_NEXT and SIGNING_KEY_PREVIOUS (published only). */
+function signingKeysFrom(read: EnvReader): Server1Config['signingKeys'] {
+  const current = read.raw('SIGNING_KEY');
+  const next = read.raw('SIGNING_KEY_NEXT');
+  const previous = read.raw('SIGNING_KEY_PREVIOUS');
+  for (const [name, value] of [
+    ['SIGNING_KEY', current],
+    ['SIGNING_KEY_NEXT', next],
+    ['SIGNING_KEY_PREVIOUS', previous],
+  ] as const) {
+    if (value !== undefined && !value.startsWith('-----BEGIN PRIVATE KEY-----') && !value.startsWith('{')) {
+      read.problem(name, 'must be a PKCS#8 PEM private key or a private JWK (JSON)');
+    }
+  }
+  if (current === undefined) {
+    if (next !== undefined || previous !== undefined) {
+      read.problem('SIGNING_KEY', 'must be set when SIGNING_KEY_NEXT or SIGNING_KEY_PREVIOUS is');
+    }
+    return undefined;
+  }
+  return { current, ...(next ? { next } : {}), ...(previous ? { previous } : {}) };
 }
 
 /** Checks the `CLIENTS` JSON: an array of { id, redirect_uris, backchannel_logout_uri?, api_url? }. */

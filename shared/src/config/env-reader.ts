@@ -75,6 +75,26 @@ export class EnvReader {
     }
   }
 
+  /**
+   * A duration, returned in milliseconds: a number with a unit (`500ms`, `90s`, `15m`, `12h`,
+   * `30d`), or a bare number of seconds. Undefined when unset and no fallback is given.
+   */
+  duration(name: string, fallback?: number): number | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const match = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(value);
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match?.[2] ?? 's') as 'ms'];
+    const ms = match ? Number(match[1]) * unit : Number.NaN;
+    if (!Number.isSafeInteger(ms) || ms <= 0) {
+      return this.fail(
+        name,
+        `must be a positive duration such as 90s, 15m, 12h or 30d, got "${value}"`,
+        fallback,
+      );
+    }
+    return ms;
+  }
+
   /** One of a fixed set of words. */
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const value = this.raw(name);

@@ -95,6 +95,6 @@ describe('sign-out that reaches server2, and service calls', () => {
     expect(bare.headers.get('www-authenticate')).toMatch(/^Bearer /);
     const forged = await fetch(api, { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' } });
     expect(forged.status).toBe(401);
-    expect((await forged.json()).reason).toBe('unsupported_alg');
+    expect(((await forged.json()) as { reason: string }).reason).toBe('unsupported_alg');
   });
 });

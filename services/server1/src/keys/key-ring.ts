@@ -3,6 +3,7 @@ import type { SigningAlgorithm, SigningKey } from '@jwt-handoff/shared';
 import { type CryptoKey, importJWK, type JWK } from 'jose';
 import type { KeyStore, StoredKey } from '../stores/key-store.js';
 import { generateSigningKey } from './generate-key.js';
+import { isPublished, isSigning, type KeyState, keyState, nextTransition } from './key-timeline.js';
 
 /** The JWKS document as served: body and its strong ETag. */
 export interface PublishedJwks {
@@ -10,26 +11,40 @@ export interface PublishedJwks {
   readonly etag: string;
 }
 
+/** One key as `keys list` shows it. */
+export interface KeyDescription {
+  readonly kid: string;
+  readonly alg: string;
+  readonly state: KeyState;
+  readonly publishAt: number;
+  readonly signFrom: number;
+  readonly retireAt: number | null;
+  readonly unpublishAt: number | null;
+  readonly nextTransition: { to: KeyState; at: number } | undefined;
+}
+
 /**
- * server1's signing keys: which one signs now, and which are published. Keys are read from the
- * store once and imported once; the store supports any number of keys at once, each with its own
- * timeline, so that rotation can publish a key before it signs and keep it after it retires.
+ * server1's signing keys: which one signs now and which are published. It holds any number of
+ * keys, each with its own timeline (key-timeline.ts), so a new key is published before it signs
+ * and an old one stays published after it retires. Keys come from the store (and are re-read by
+ * {@link KeyRing.reload}, so a rotation made by the CLI reaches a running server) or, fixed, from
+ * the environment.
  */
 export class KeyRing {
+  private keys: readonly StoredKey[] = [];
+  private readonly privateKeys = new Map<string, CryptoKey>();
   private jwksCache: { kids: string; jwks: PublishedJwks } | undefined;
 
-  private constructor(
-    private readonly keys: readonly StoredKey[],
-    private readonly privateKeys: ReadonlyMap<string, CryptoKey>,
-  ) {}
+  private constructor(private readonly store: KeyStore | undefined) {}
 
   /**
-   * Loads the keys, generating and storing a first key when none signs at `now`. A first key
-   * may sign at once: no verifier can hold a stale JWKS that lacks it.
+   * Keys from the store, generating a first key when none signs at `now`. A first key may sign
+   * at once: no verifier can hold a JWKS that lacks it.
    */
-  static async open(store: KeyStore, algorithm: SigningAlgorithm, now: number): Promise<KeyRing> {
-    let keys = await store.list();
-    if (!keys.some((key) => isSigning(key, now))) {
+  static async fromStore(store: KeyStore, algorithm: SigningAlgorithm, now: number): Promise<KeyRing> {
+    const ring = new KeyRing(store);
+    await ring.reload();
+    if (!ring.keys.some((key) => isSigning(key, now))) {
       const generated = await generateSigningKey(algorithm);
       await store.insert({
         ...generated,
@@ -39,19 +54,32 @@ export class KeyRing {
         retireAt: null,
         unpublishAt: null,
       });
-      keys = await store.list();
+      await ring.reload();
     }
-    const privateKeys = new Map<string, CryptoKey>();
-    for (const key of keys) {
-      privateKeys.set(key.kid, (await importJWK(key.privateJwk, key.alg)) as CryptoKey);
-    }
-    return new KeyRing(keys, privateKeys);
+    return ring;
+  }
+
+  /** A fixed set of keys (from the environment): they never change while the process runs. */
+  static async fromKeys(keys: readonly StoredKey[]): Promise<KeyRing> {
+    const ring = new KeyRing(undefined);
+    await ring.load(keys);
+    return ring;
+  }
+
+  /** Whether the keys come from the store, and so can be rotated. */
+  get rotatable(): boolean {
+    return this.store !== undefined;
+  }
+
+  /** Re-reads the store; imports only keys not seen before. */
+  async reload(): Promise<void> {
+    if (this.store) await this.load(await this.store.list());
   }
 
   /** The newest key that may sign at `now`. */
   signingKey(now: number): SigningKey {
     const key = this.keys.filter((candidate) => isSigning(candidate, now)).at(-1);
-    if (!key) throw new Error('no signing key is active; restart server1 to generate one');
+    if (!key) throw new Error('no signing key is active: run `npm run keys -- rotate` or restart server1');
     return {
       kid: key.kid,
       alg: key.alg as SigningAlgorithm,
@@ -70,14 +98,31 @@ export class KeyRing {
     }
     return this.jwksCache.jwks;
   }
-}
 
-function isSigning(key: StoredKey, now: number): boolean {
-  return key.signFrom <= now && (key.retireAt === null || key.retireAt > now);
-}
+  /** Every key that is not dropped, with its state and next transition at `now`. */
+  describe(now: number): KeyDescription[] {
+    return this.keys
+      .filter((key) => keyState(key, now) !== 'dropped')
+      .map((key) => ({
+        kid: key.kid,
+        alg: key.alg,
+        state: keyState(key, now),
+        publishAt: key.publishAt,
+        signFrom: key.signFrom,
+        retireAt: key.retireAt,
+        unpublishAt: key.unpublishAt,
+        nextTransition: nextTransition(key, now),
+      }));
+  }
 
-function isPublished(key: StoredKey, now: number): boolean {
-  return key.publishAt <= now && (key.unpublishAt === null || key.unpublishAt > now);
+  private async load(keys: readonly StoredKey[]): Promise<void> {
+    for (const key of keys) {
+      if (!this.privateKeys.has(key.kid)) {
+        this.privateKeys.set(key.kid, (await importJWK(key.privateJwk, key.alg)) as CryptoKey);
+      }
+    }
+    this.keys = keys;
+  }
 }
 
 // An allowlist, not a denylist: whatever else a stored JWK holds (d, p, q, ...) never leaves.

@@ -20,6 +20,8 @@ export interface LogoutDispatcherOptions {
   issuer: string;
   signingKey: () => SigningKey;
   retry: RetryPolicy;
+  /** Lifetime of each logout token, in seconds. */
+  tokenTtlSec: number;
   /** One POST to a client may take this long. */
   requestTimeoutMs: number;
   now: () => number;
@@ -77,6 +79,7 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
       sub: delivery.sub,
       sid: delivery.sid,
       tokensValidAfter: delivery.tokensValidAfter,
+      ttlSec: options.tokenTtlSec,
       now: now(),
     });
     let status: number;

@@ -9,6 +9,8 @@ export interface LogoutTokenInput {
   sub: string;
   sid?: string | undefined;
   tokensValidAfter?: number | undefined;
+  /** Lifetime in seconds; at most the logout profile's 120. */
+  ttlSec: number;
   now: number;
 }
 
@@ -28,7 +30,7 @@ export async function mintLogoutToken(input: LogoutTokenInput): Promise<string> 
     .setSubject(input.sub)
     .setAudience(input.clientId)
     .setIssuedAt(iat)
-    .setExpirationTime(iat + LOGOUT_PROFILE.maxLifetimeSec)
+    .setExpirationTime(iat + Math.min(input.ttlSec, LOGOUT_PROFILE.maxLifetimeSec))
     .setJti(randomId())
     .sign(input.key.privateKey);
 }

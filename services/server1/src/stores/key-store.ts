@@ -21,6 +21,16 @@ export interface StoredKey {
 export interface KeyStore {
   list(): Promise<StoredKey[]>;
   insert(key: StoredKey): Promise<void>;
+  /**
+   * One rotation, atomically: adds the new key and schedules the end of the keys it replaces,
+   * so a crash can never leave two signing keys or none.
+   */
+  rotate(
+    next: StoredKey,
+    retiring: ReadonlyArray<{ kid: string; retireAt: number; unpublishAt: number }>,
+  ): Promise<void>;
+  /** Deletes keys (private halves included) that left the JWKS before `now`; returns how many. */
+  deleteDropped(now: number): Promise<number>;
 }
 
 interface KeyRow {
@@ -45,7 +55,35 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
     `INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, publish_at, sign_from, retire_at, unpublish_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const schedule = db.prepare('UPDATE signing_keys SET retire_at = ?, unpublish_at = ? WHERE kid = ?');
+  const deleteDropped = db.prepare(
+    'DELETE FROM signing_keys WHERE unpublish_at IS NOT NULL AND unpublish_at <= ?',
+  );
+  const insertKey = (key: StoredKey) =>
+    insert.run(
+      key.kid,
+      key.alg,
+      JSON.stringify(key.privateJwk),
+      JSON.stringify(key.publicJwk),
+      key.createdAt,
+      key.publishAt,
+      key.signFrom,
+      key.retireAt,
+      key.unpublishAt,
+    );
+  const rotate = db.transaction(
+    (next: StoredKey, retiring: ReadonlyArray<{ kid: string; retireAt: number; unpublishAt: number }>) => {
+      insertKey(next);
+      for (const key of retiring) schedule.run(key.retireAt, key.unpublishAt, key.kid);
+    },
+  );
   return {
+    async rotate(next, retiring) {
+      rotate(next, retiring);
+    },
+    async deleteDropped(now) {
+      return deleteDropped.run(now).changes;
+    },
     async list() {
       return list.all().map((row) => ({
         kid: row.kid,
@@ -60,17 +98,7 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
       }));
     },
     async insert(key) {
-      insert.run(
-        key.kid,
-        key.alg,
-        JSON.stringify(key.privateJwk),
-        JSON.stringify(key.publicJwk),
-        key.createdAt,
-        key.publishAt,
-        key.signFrom,
-        key.retireAt,
-        key.unpublishAt,
-      );
+      insertKey(key);
     },
   };
 }
