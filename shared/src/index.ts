@@ -28,6 +28,15 @@ export {
   touchIntervalMs,
 } from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
+export {
+  createJwksClient,
+  JWKS_CLIENT_DEFAULTS,
+  type JwksClient,
+  type JwksClientOptions,
+  type JwksClientStats,
+  type JwksFetchOutcome,
+  type JwksMissReason,
+} from './keys/jwks-client.js';
 export { type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
 export { createLocalKeySource } from './keys/local-key-source.js';
 export {
@@ -61,6 +70,12 @@ export {
 } from './tokens/profiles.js';
 export { createMemoryReplayStore, type ReplayStore } from './tokens/replay-store.js';
 export type { SigningKey } from './tokens/signing-key.js';
+export {
+  type CachedVerification,
+  VERIFIED_TOKEN_CACHE_DEFAULTS,
+  VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+} from './tokens/verified-token-cache.js';
 export {
   createVerifier,
   type RejectedToken,

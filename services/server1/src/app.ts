@@ -92,6 +92,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
       'server1_logout_deliveries_total',
       'Back-channel logout attempts, by outcome.',
     ),
+    jwksServed: registry.counter('server1_jwks_requests_total', 'JWKS documents served, by status.'),
   };
   registry.gauge('server1_sessions', 'Sessions currently stored.', () => sessionStore.count());
   const outbox = createSqliteLogoutOutbox(db);

@@ -14,6 +14,7 @@ export interface Server1Metrics {
   readonly login: (labels: { outcome: 'success' | 'failure' | 'throttled' }) => void;
   readonly handoffIssued: (labels: { client: string }) => void;
   readonly logoutDelivery: (labels: { outcome: string }) => void;
+  readonly jwksServed: (labels: { status: '200' | '304' }) => void;
 }
 
 /** What every route plugin of server1 is given: built once by buildApp. */

@@ -23,7 +23,6 @@ import type { Server2Config } from './config.js';
 import type { Server2Context, Server2Metrics } from './context.js';
 import { resolveSessionSecret } from './handoff/session-secret.js';
 import { StateCookie } from './handoff/state-cookie.js';
-import { keepKeysWarm } from './keys-warm-up.js';
 import { accountRoutes } from './routes/account.js';
 import { apiRoutes } from './routes/api.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
@@ -66,16 +65,6 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   const txns = createSqliteTxnStore(db);
   const activity = createSqliteActivityStore(db);
   const revocations = createSqliteRevocationStore(db);
-  const keySource =
-    deps.keySource ??
-    createRemoteKeySource({
-      url: new URL(config.jwksUrl),
-      timeoutMs: config.jwksTimeoutMs,
-      cooldownMs: config.jwksCooldownMs,
-      cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
-      maxResponseBytes: config.jwksMaxResponseBytes,
-    });
-
   const logger = loggerOptions(config.logLevel) as Record<string, unknown>;
   const app = Fastify({
     logger: deps.logStream ? { ...logger, stream: deps.logStream } : logger,
@@ -92,6 +81,22 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   await app.register(fastifyFormbody);
 
   const registry = new MetricsRegistry();
+  // server1's keys: prefetched now, refreshed in the background before they expire, served
+  // stale for a bounded time when server1 is unreachable (docs/keys.md).
+  const remoteKeys = deps.keySource
+    ? undefined
+    : createRemoteKeySource({
+        url: new URL(config.jwksUrl),
+        timeoutMs: config.jwksTimeoutMs,
+        cooldownMs: config.jwksCooldownMs,
+        cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
+        maxResponseBytes: config.jwksMaxResponseBytes,
+        maxStaleMs: config.jwksMaxStaleMs,
+        metrics: registry,
+        metricPrefix: 'server2_jwks',
+        onFetchError: (err) => app.log.warn({ err: err.message }, 'cannot fetch the issuer keys'),
+      });
+  const keySource: KeySource = deps.keySource ?? (remoteKeys as KeySource);
   const metrics: Server2Metrics = {
     registry,
     handoff: registry.counter('server2_handoffs_total', 'Handoffs by outcome.'),
@@ -120,7 +125,11 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     clockToleranceSec: config.clockToleranceSec,
     now,
   };
-  const verifyServiceToken = createVerifier<ServiceClaims>({ ...common, profile: SERVICE_PROFILE });
+  const verifyServiceToken = createVerifier<ServiceClaims>({
+    ...common,
+    profile: SERVICE_PROFILE,
+    verifiedTokenCache: config.verifiedTokenCache && { maxEntries: config.verifiedTokenCacheMaxEntries },
+  });
 
   const ctx: Server2Context = {
     config,
@@ -156,7 +165,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   await app.register(apiRoutes, ctx);
   await app.register(backchannelLogoutRoutes, ctx);
 
-  const stopWarmUp = keepKeysWarm(keySource, app.log);
+  remoteKeys?.start();
   const purgeTimer = setInterval(() => {
     const at = now();
     Promise.all([
@@ -168,8 +177,8 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   }, PURGE_INTERVAL_MS);
   purgeTimer.unref();
   app.addHook('onClose', async () => {
-    stopWarmUp();
     clearInterval(purgeTimer);
+    await remoteKeys?.close();
     db.close();
   });
   await app.ready();

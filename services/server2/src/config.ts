@@ -26,12 +26,18 @@ export interface Server2Config {
   readonly jwksCooldownMs: number;
   readonly jwksCacheMaxAgeMs: number;
   readonly jwksMaxResponseBytes: number;
+  /** After the keys' cache age, how long the last good keys keep serving while server1 is unreachable (ms). */
+  readonly jwksMaxStaleMs: number;
   /** A session ends after this long without a request, in milliseconds. */
   readonly sessionIdleTimeoutMs: number;
   /** A session ends this long after sign-in whatever happens, in milliseconds. */
   readonly sessionAbsoluteTimeoutMs: number;
   readonly trustProxy: boolean;
   readonly logLevel: string;
+  /** Whether verified service tokens are cached until they expire (VERIFIED_TOKEN_CACHE). */
+  readonly verifiedTokenCache: boolean;
+  /** The most service tokens the cache holds at once (VERIFIED_TOKEN_CACHE_MAX_ENTRIES). */
+  readonly verifiedTokenCacheMaxEntries: number;
 }
 
 /** Reads server2's configuration from `env` (DESIGN.md section 5); reports every bad value at once. */
@@ -70,10 +76,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     jwksCooldownMs: read.integer('JWKS_COOLDOWN_MS', 30_000, { min: 0 }),
     jwksCacheMaxAgeMs: read.integer('JWKS_CACHE_MAX_AGE_MS', 300_000, { min: 1000 }),
     jwksMaxResponseBytes: read.integer('JWKS_MAX_RESPONSE_BYTES', 64 * 1024, { min: 1024 }),
+    jwksMaxStaleMs: read.integer('JWKS_MAX_STALE_MS', 600_000, { min: 0 }),
     sessionIdleTimeoutMs: read.integer('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, { min: 1000 }),
     sessionAbsoluteTimeoutMs: read.integer('SESSION_ABSOLUTE_TIMEOUT_MS', 12 * 3_600_000, { min: 1000 }),
     trustProxy: read.boolean('TRUST_PROXY', false),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    verifiedTokenCache: read.boolean('VERIFIED_TOKEN_CACHE', true),
+    verifiedTokenCacheMaxEntries: read.integer('VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, {
+      min: 1,
+      max: 1_000_000,
+    }),
   };
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.clientId)) {
     read.problem('CLIENT_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');

@@ -11,6 +11,11 @@ export interface KeySource {
   isReady(): boolean;
   /** Loads the keys now; rejects when none could be loaded. */
   refresh(): Promise<void>;
+  /**
+   * Optional: whether the key set currently holds a key with this kid, answered from what is
+   * held (never fetching). The verifier's cache uses it to drop tokens whose key has left the set.
+   */
+  hasKid?(kid: string): boolean;
 }
 
 /** Thrown when keys cannot be had at all (JWKS endpoint down, invalid, too large). */

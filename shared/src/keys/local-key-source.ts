@@ -5,9 +5,11 @@ import { requireKid } from './require-kid.js';
 /** A key source over a JWKS held in memory: always ready. */
 export function createLocalKeySource(jwks: JSONWebKeySet): KeySource {
   const getKey = requireKid(createLocalJWKSet(jwks));
+  const kids = new Set(jwks.keys.map((key) => key.kid).filter((kid) => typeof kid === 'string'));
   return {
     getKey,
     isReady: () => true,
     refresh: async () => {},
+    hasKid: (kid) => kids.has(kid),
   };
 }

@@ -5,6 +5,12 @@ import type { BaseClaims } from './claims.js';
 import { reasonForVerificationError } from './jose-reason.js';
 import type { TokenProfile } from './profiles.js';
 import type { ReplayStore } from './replay-store.js';
+import {
+  stillInTime,
+  VERIFIED_TOKEN_CACHE_DEFAULTS,
+  VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+} from './verified-token-cache.js';
 
 /** Signature algorithms a verifier may be configured with. HS* and RS* are deliberately absent. */
 export const SUPPORTED_ALGORITHMS = ['EdDSA', 'ES256'] as const;
@@ -29,8 +35,11 @@ export interface VerifierOptions {
   audience: string;
   /** Allowed signature algorithms, from configuration; the token's own `alg` never widens this. */
   algorithms: readonly SigningAlgorithm[];
-  /** Where the public keys come from. */
-  keySource: Pick<KeySource, 'getKey'>;
+  /**
+   * Where the public keys come from. With `hasKid`, a cached token whose key has left the key
+   * set is verified afresh (and so refused) instead of being served from the cache.
+   */
+  keySource: Pick<KeySource, 'getKey' | 'hasKid'>;
   /** Needed for single-use profiles: remembers (iss, jti) until the token expires. */
   replayStore?: ReplayStore;
   /** Revocation hook: resolves true to refuse an otherwise valid token (`token_revoked`). */
@@ -43,6 +52,12 @@ export interface VerifierOptions {
   maxLifetimeSec?: number;
   /** The clock, in milliseconds since the epoch. Default Date.now. */
   now?: () => number;
+  /**
+   * The verified-token cache, used only for reusable profiles (`singleUse: false`, i.e. service
+   * tokens); single-use tokens are always verified in full. On by default with
+   * `VERIFIED_TOKEN_CACHE_DEFAULTS` (10000 entries); `false` turns it off.
+   */
+  verifiedTokenCache?: VerifiedTokenCacheOptions | false;
 }
 
 /** A verified token. */
@@ -86,6 +101,10 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
   const tolerance = settings.clockToleranceSec;
   const maxBytes = settings.maxTokenBytes;
   const maxLifetime = Math.min(settings.maxLifetimeSec ?? profile.maxLifetimeSec, profile.maxLifetimeSec);
+  const cacheOption = settings.verifiedTokenCache ?? VERIFIED_TOKEN_CACHE_DEFAULTS;
+  // Single-use tokens are never cached: each presentation must reach the replay store.
+  const cache =
+    profile.singleUse || cacheOption === false ? undefined : new VerifiedTokenCache<C>(cacheOption);
   const joseOptions = {
     algorithms: [...settings.algorithms],
     issuer,
@@ -105,6 +124,25 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
     if (!COMPACT_JWS.test(token)) return reject('token_malformed', 'the token is not a compact JWS');
 
     const nowMs = now();
+    const cacheKey = cache ? VerifiedTokenCache.keyOf(token) : undefined;
+    if (cache && cacheKey !== undefined) {
+      const hit = cache.get(cacheKey);
+      if (hit) {
+        // A hit skips only the signature and shape checks, which cannot change for the same
+        // string. Time, the key's presence and revocation can: a hit failing the first two is
+        // dropped and verified afresh, so it is refused with the same reason as any token.
+        const kid = hit.header.kid;
+        const keyStillPublished =
+          keySource.hasKid === undefined || (kid !== undefined && keySource.hasKid(kid));
+        if (keyStillPublished && stillInTime(hit.claims, nowMs, tolerance)) {
+          if (isRevoked && (await isRevoked(hit.claims)))
+            return reject('token_revoked', 'the token was revoked');
+          return { ok: true, claims: hit.claims, header: hit.header };
+        }
+        cache.delete(cacheKey);
+      }
+    }
+
     let payload: C;
     let header: JWTHeaderParameters;
     try {
@@ -150,6 +188,11 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
       const first = await replayStore.markUsed(payload.iss, payload.jti, payload.exp + tolerance);
       if (!first) return reject('token_replayed', 'the token was already used');
     }
+    // Only a token that passed every check is cached.
+    if (cache && cacheKey !== undefined) {
+      const entry = cache.set(cacheKey, payload, header);
+      return { ok: true, claims: entry.claims, header: entry.header };
+    }
     return { ok: true, claims: payload, header };
   };
 }
@@ -185,5 +228,15 @@ function checkOptions(options: VerifierOptions & { clockToleranceSec: number; ma
     !(options.maxLifetimeSec > 0 && Number.isFinite(options.maxLifetimeSec))
   ) {
     throw new TypeError('verifier option "maxLifetimeSec" must be a positive number of seconds');
+  }
+  const cache = options.verifiedTokenCache;
+  if (
+    cache !== undefined &&
+    cache !== false &&
+    !(typeof cache === 'object' && Number.isSafeInteger(cache.maxEntries) && cache.maxEntries > 0)
+  ) {
+    throw new TypeError(
+      'verifier option "verifiedTokenCache" must be false or { maxEntries: a positive integer }',
+    );
   }
 }

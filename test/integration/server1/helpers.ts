@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildApp, createScryptHasher, loadConfig, type Server1Config } from '@jwt-handoff/server1';
+import Database from 'better-sqlite3';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 
@@ -57,6 +60,13 @@ export class TestClock {
 
   advance(ms: number): void {
     this.nowMs += ms;
+  }
+
+  /** Moves the clock forward to the time `ms`; never back. */
+  advanceTo(ms: number): void {
+    const now = this.now();
+    if (ms < now) throw new Error(`the clock is at ${now}: it cannot go back to ${ms}`);
+    this.advance(ms - now);
   }
 
   /** The clock as the seconds of a JWT's iat, exp or auth_time. */
@@ -215,6 +225,103 @@ export async function userIdOf(app: FastifyInstance, jar: CookieJar): Promise<st
 /** The JWKS server1 publishes. */
 export async function publishedKeys(app: FastifyInstance): Promise<JSONWebKeySet> {
   return (await app.inject({ url: '/.well-known/jwks.json' })).json<JSONWebKeySet>();
+}
+
+/** The kids of the JWKS server1 publishes, in its order. */
+export async function publishedKids(app: FastifyInstance): Promise<string[]> {
+  return (await publishedKeys(app)).keys.map((key) => key.kid as string);
+}
+
+/** A handoff token for `server2`, as GET /handoff/authorize mints it for the signed-in `jar`. */
+export async function handoffToken(app: FastifyInstance, jar: CookieJar, state = 'state-1'): Promise<string> {
+  const query = new URLSearchParams({ client_id: 'server2', redirect_uri: SERVER2_CALLBACK, state });
+  const response = await browse(app, jar, { url: `/handoff/authorize?${query}` });
+  if (response.statusCode !== 200) throw new Error(`/handoff/authorize answered ${response.statusCode}`);
+  return hiddenField(response.body, 'token');
+}
+
+/**
+ * The kids of the signing keys stored in server1's database in `dataDir`, read the way another
+ * process would (private halves included: a dropped key must be gone from here).
+ */
+export function storedKids(dataDir: string): string[] {
+  const db = new Database(join(dataDir, 'server1.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db
+      .prepare<[], { kid: string }>('SELECT kid FROM signing_keys ORDER BY sign_from, created_at')
+      .all()
+      .map((row) => row.kid);
+  } finally {
+    db.close();
+  }
+}
+
+const KEYS_CLI = fileURLToPath(new URL('../../../services/server1/dist/cli/keys.js', import.meta.url));
+
+/** How one run of the keys command ended. */
+export interface KeysCliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `npm run keys -- <args>` (node services/server1/dist/cli/keys.js) in its own process,
+ * against `dataDir`, with the environment {@link buildServer1} gives the app plus `env`. With
+ * `clock`, the command's Date.now is that clock's time, so that a rotation it starts lines up with
+ * the timeline of a test app on the same clock.
+ */
+export function runKeysCli(
+  dataDir: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; clock?: TestClock } = {},
+): Promise<KeysCliRun> {
+  const fakeNow = options.clock ? [`--import=data:text/javascript,Date.now=()=>${options.clock.now()}`] : [];
+  const env = { PATH: process.env.PATH ?? '', ...testEnv(dataDir, options.env) };
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...fakeNow, KEYS_CLI, ...args],
+      { env, timeout: 15_000 },
+      (error, stdout, stderr) => {
+        if (!error) resolve({ code: 0, stdout, stderr });
+        else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
+        else reject(error);
+      },
+    );
+  });
+}
+
+/** One row of the table `keys list` (and `keys rotate`) prints. */
+export interface ListedKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly state: string;
+  readonly signsFrom: string;
+  readonly stopsSigning: string;
+  readonly leavesJwks: string;
+  readonly nextTransition: string;
+}
+
+/** The rows of the key table in the keys command's output. */
+export function listedKeys(stdout: string): ListedKey[] {
+  const lines = stdout.split('\n');
+  const header = lines.findIndex((line) => line.startsWith('kid '));
+  if (header < 0) throw new Error(`the output has no key table:\n${stdout}`);
+  return lines
+    .slice(header + 1)
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [kid, alg, state, signsFrom, stopsSigning, leavesJwks, nextTransition] = line
+        .trim()
+        .split(/ {2,}/);
+      return { kid, alg, state, signsFrom, stopsSigning, leavesJwks, nextTransition } as ListedKey;
+    });
+}
+
+/** `ms` as the keys command prints times. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 /**

@@ -16,6 +16,8 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
   /** Everything the process printed so far. */
   output(): string;
+  /** The running process's id (for reading its memory), or undefined while stopped. */
+  pid(): number | undefined;
 }
 
 /** A free TCP port on 127.0.0.1, chosen by the OS. */
@@ -40,7 +42,7 @@ export function tempDir(prefix: string): string {
 export async function startService(
   name: 'server1' | 'server2',
   env: Record<string, string>,
-  options: { readyPath?: string; timeoutMs?: number } = {},
+  options: { readyPath?: string; timeoutMs?: number; execArgv?: readonly string[] } = {},
 ): Promise<ServiceProcess> {
   const main = fileURLToPath(new URL('./main.js', import.meta.resolve(`@jwt-handoff/${name}`)));
   const url = env.PUBLIC_URL as string;
@@ -53,7 +55,8 @@ export async function startService(
     url,
     env,
     async start() {
-      const started = spawn(process.execPath, [main], {
+      // execArgv: Node flags for the service (e.g. --cpu-prof for the benchmarks).
+      const started = spawn(process.execPath, [...(options.execArgv ?? []), main], {
         env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -75,6 +78,7 @@ export async function startService(
       return exited;
     },
     output: () => output,
+    pid: () => (child?.exitCode === null ? child.pid : undefined),
   };
   await handle.start();
   return handle;

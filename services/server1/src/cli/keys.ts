@@ -1,6 +1,8 @@
 // `npm run keys -- list | rotate`: server1's signing keys, against its data directory, whether
 // server1 is running or not (a running server1 picks a rotation up within a second). Reads the
 // same environment as server1 (DATA_DIR, SIGNING_ALG, JWKS_MAX_AGE_SEC, ...).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '@jwt-handoff/shared';
 import { loadConfig, timingInputOf } from '../config.js';
 import { keysFromEnvironment } from '../keys/environment-keys.js';
@@ -32,6 +34,12 @@ async function main(command: string | undefined): Promise<number> {
     printKeys(ring.describe(now), now);
     return 0;
   }
+  // Never create a database here: a mistyped DATA_DIR would otherwise get a fresh key listed
+  // as if it were the server's.
+  if (!existsSync(join(config.dataDir, 'server1.sqlite'))) {
+    console.error(`keys: no server1 database in ${config.dataDir} (check DATA_DIR, or start server1 once)`);
+    return 1;
+  }
   const db = openServer1Database(config.dataDir);
   try {
     const store = createSqliteKeyStore(db);
@@ -48,7 +56,7 @@ async function main(command: string | undefined): Promise<number> {
       }
       console.log('');
     }
-    const ring = await KeyRing.fromStore(store, config.signingAlgorithm, now);
+    const ring = await KeyRing.fromStore(store, config.signingAlgorithm, now, { generateFirstKey: false });
     printKeys(ring.describe(now), now);
     return 0;
   } finally {
@@ -76,7 +84,9 @@ function printKeys(keys: readonly KeyDescription[], now: number): void {
 }
 
 function iso(ms: number): string {
-  return ms >= Number.MAX_SAFE_INTEGER ? 'never' : new Date(ms).toISOString();
+  if (ms >= Number.MAX_SAFE_INTEGER) return 'never';
+  // Keys from the environment have no recorded times.
+  return ms === 0 ? '-' : new Date(ms).toISOString();
 }
 
 main(process.argv[2]).then(

@@ -26,6 +26,9 @@ export async function keysFromEnvironment(
   for (const [name, value, timeline] of entries) {
     if (value === undefined) continue;
     const { alg, privateJwk, publicJwk, kid } = await importOne(name, value, algorithm);
+    if (out.some((key) => key.kid === kid)) {
+      throw new ConfigError([`${name} holds the same key as another SIGNING_KEY variable`]);
+    }
     out.push({ kid, alg, privateJwk, publicJwk, createdAt: 0, publishAt: 0, unpublishAt: null, ...timeline });
   }
   return out;
@@ -38,7 +41,7 @@ async function importOne(name: string, value: string, fallbackAlg: SigningAlgori
     if (value.startsWith('-----BEGIN')) {
       key = (await importPKCS8(value, alg, { extractable: true })) as CryptoKey;
     } else {
-      const jwk = JSON.parse(value) as JWK;
+      const jwk = parseJson(value);
       if (typeof jwk.d !== 'string') throw new Error('the JWK has no private part (d)');
       alg = jwk.alg ?? fallbackAlg;
       key = (await importJWK(jwk, alg, { extractable: true })) as CryptoKey;
@@ -56,5 +59,16 @@ async function importOne(name: string, value: string, fallbackAlg: SigningAlgori
     };
   } catch (err) {
     throw new ConfigError([`${name} is not a usable private key: ${(err as Error).message}`]);
+  }
+}
+
+// JSON.parse's own message quotes the text around the error (`Unexpected token 'W', ..."d":
+// nWGxne_9WmC"...`): passed on, it put part of the private key into the startup error and so into
+// the logs. None of the value is repeated.
+function parseJson(value: string): JWK {
+  try {
+    return JSON.parse(value) as JWK;
+  } catch {
+    throw new Error('it is not valid JSON');
   }
 }

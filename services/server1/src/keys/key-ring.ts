@@ -41,10 +41,15 @@ export class KeyRing {
    * Keys from the store, generating a first key when none signs at `now`. A first key may sign
    * at once: no verifier can hold a JWKS that lacks it.
    */
-  static async fromStore(store: KeyStore, algorithm: SigningAlgorithm, now: number): Promise<KeyRing> {
+  static async fromStore(
+    store: KeyStore,
+    algorithm: SigningAlgorithm,
+    now: number,
+    options: { generateFirstKey?: boolean } = {},
+  ): Promise<KeyRing> {
     const ring = new KeyRing(store);
     await ring.reload();
-    if (!ring.keys.some((key) => isSigning(key, now))) {
+    if (options.generateFirstKey !== false && !ring.keys.some((key) => isSigning(key, now))) {
       const generated = await generateSigningKey(algorithm);
       await store.insert({
         ...generated,
@@ -116,6 +121,10 @@ export class KeyRing {
   }
 
   private async load(keys: readonly StoredKey[]): Promise<void> {
+    // A dropped key's private half leaves memory with its row.
+    for (const kid of this.privateKeys.keys()) {
+      if (!keys.some((key) => key.kid === kid)) this.privateKeys.delete(kid);
+    }
     for (const key of keys) {
       if (!this.privateKeys.has(key.kid)) {
         this.privateKeys.set(key.kid, (await importJWK(key.privateJwk, key.alg)) as CryptoKey);

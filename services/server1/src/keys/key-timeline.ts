@@ -31,7 +31,11 @@ export function nextTransition(key: StoredKey, now: number): { to: KeyState; at:
     { to: 'retiring', at: key.retireAt },
     { to: 'dropped', at: key.unpublishAt },
   ];
-  return steps.find((step): step is { to: KeyState; at: number } => step.at !== null && step.at > now);
+  // A time at the end of the safe range means "never" (keys from the environment).
+  return steps.find(
+    (step): step is { to: KeyState; at: number } =>
+      step.at !== null && step.at > now && step.at < Number.MAX_SAFE_INTEGER,
+  );
 }
 
 /** How often a running server1 re-reads its keys, so a rotation made by the CLI is picked up. */

@@ -39,9 +39,12 @@ export async function rotateKeys(
     .filter((key) => keyState(key, now) === 'current')
     .map((key) => ({ kid: key.kid, retireAt: signFrom, unpublishAt: signFrom + timing.retentionMs }));
   const generated = await generateSigningKey(options.algorithm);
-  await store.rotate(
+  const rotated = await store.rotate(
     { ...generated, createdAt: now, publishAt: now, signFrom, retireAt: null, unpublishAt: null },
     retiring,
+    now,
   );
+  if (!rotated)
+    throw new RotationRefusedError('another rotation started at the same moment; list the keys and retry');
   return { kid: generated.kid, signFrom, retiring };
 }

@@ -9,7 +9,11 @@ export async function jwksRoutes(app: FastifyInstance, ctx: Server1Context): Pro
   app.get('/.well-known/jwks.json', async (request, reply) => {
     const { body, etag } = ctx.keyRing.jwks(ctx.now());
     reply.header('cache-control', `public, max-age=${ctx.config.jwksMaxAgeSec}`).header('etag', etag);
-    if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    if (matchesEtag(request.headers['if-none-match'], etag)) {
+      ctx.metrics.jwksServed({ status: '304' });
+      return reply.code(304).send();
+    }
+    ctx.metrics.jwksServed({ status: '200' });
     return reply.type('application/json; charset=utf-8').send(body);
   });
 }

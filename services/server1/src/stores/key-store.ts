@@ -23,12 +23,15 @@ export interface KeyStore {
   insert(key: StoredKey): Promise<void>;
   /**
    * One rotation, atomically: adds the new key and schedules the end of the keys it replaces,
-   * so a crash can never leave two signing keys or none.
+   * so a crash can never leave two signing keys or none. Resolves false, changing nothing, when
+   * another key is already waiting to sign at `now` (two rotations racing: the CLI and the
+   * schedule).
    */
   rotate(
     next: StoredKey,
     retiring: ReadonlyArray<{ kid: string; retireAt: number; unpublishAt: number }>,
-  ): Promise<void>;
+    now: number,
+  ): Promise<boolean>;
   /** Deletes keys (private halves included) that left the JWKS before `now`; returns how many. */
   deleteDropped(now: number): Promise<number>;
 }
@@ -71,15 +74,25 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
       key.retireAt,
       key.unpublishAt,
     );
+  const pending = db.prepare<[number], { n: number }>(
+    'SELECT count(*) AS n FROM signing_keys WHERE sign_from > ?',
+  );
+  // IMMEDIATE takes the write lock before the check, so two processes cannot both pass it.
   const rotate = db.transaction(
-    (next: StoredKey, retiring: ReadonlyArray<{ kid: string; retireAt: number; unpublishAt: number }>) => {
+    (
+      next: StoredKey,
+      retiring: ReadonlyArray<{ kid: string; retireAt: number; unpublishAt: number }>,
+      now: number,
+    ) => {
+      if ((pending.get(now)?.n ?? 0) > 0) return false;
       insertKey(next);
       for (const key of retiring) schedule.run(key.retireAt, key.unpublishAt, key.kid);
+      return true;
     },
   );
   return {
-    async rotate(next, retiring) {
-      rotate(next, retiring);
+    async rotate(next, retiring, now) {
+      return rotate.immediate(next, retiring, now);
     },
     async deleteDropped(now) {
       return deleteDropped.run(now).changes;

@@ -1,0 +1,546 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { errors, type JWTVerifyGetKey } from 'jose';
+import type { Dispatcher } from 'undici';
+import type { MetricsRegistry } from '../http/metrics.js';
+import { type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '../tokens/verifier.js';
+import { BoundedFetchError, fetchBounded } from './bounded-fetch.js';
+import { InvalidJwksError, importKeySet, type VerificationKey } from './jwks-keys.js';
+import { type KeySource, KeySourceUnavailableError } from './key-source.js';
+
+/** How one fetch of the JWKS ended: the `outcome` label of the `<prefix>_fetches_total` counter. */
+export type JwksFetchOutcome =
+  | 'ok'
+  | 'not_modified'
+  | 'error'
+  | 'timeout'
+  | 'invalid'
+  | 'too_large'
+  | 'redirect';
+
+/** Why a token's kid matched no key: the `reason` label of `<prefix>_unknown_kid_total`. */
+export type JwksMissReason = 'no_kid' | 'not_found' | 'cooldown' | 'negative_cache' | 'alg_mismatch';
+
+/** Options of {@link createJwksClient}. Every duration is in milliseconds. */
+export interface JwksClientOptions {
+  /** The issuer's JWKS document, an http(s) URL. Redirects are followed only within its origin. */
+  url: URL | string;
+  /** The undici dispatcher requests go through (a MockAgent in tests). Default: undici's global one. */
+  dispatcher?: Dispatcher;
+  /** Deadline of one fetch, redirects and body included. Default 5000. */
+  timeoutMs?: number;
+  /** The largest JWKS document accepted, in bytes. Default 65536 (64 KiB). */
+  maxResponseBytes?: number;
+  /** Same-origin redirects followed per fetch; a redirect to another origin is never followed. Default 3. */
+  maxRedirects?: number;
+  /** Algorithms a published key may be used with, each key only with its own `alg`. Default EdDSA, ES256. */
+  algorithms?: readonly SigningAlgorithm[];
+  /** Longest time fetched keys count as fresh; a shorter Cache-Control max-age wins. Default 300000. */
+  cacheMaxAgeMs?: number;
+  /**
+   * Shortest time fetched keys count as fresh, whatever the response's max-age (or no-cache)
+   * says, so that `max-age=0` cannot turn into a fetch loop. `cacheMaxAgeMs` still caps it.
+   * Default 1000: a verifier must never cache longer than the issuer says, because the issuer's
+   * rotation timeline (publish lead) is built on its max-age.
+   */
+  minCacheAgeMs?: number;
+  /** The background refresh runs once this fraction of the fresh time has passed. Default 0.8. */
+  refreshAtRatio?: number;
+  /**
+   * How long after they stopped being fresh the last good keys keep serving while the endpoint
+   * fails (stale-if-error). Past it the source is unavailable (`jwks_unavailable`). Default
+   * 600000 (ten minutes).
+   */
+  maxStaleMs?: number;
+  /** First delay before retrying a failed fetch; it doubles on each further failure. Default 1000. */
+  retryInitialDelayMs?: number;
+  /** Cap of the retry delay. Default 30000. */
+  retryMaxDelayMs?: number;
+  /**
+   * After a fetch that an unknown kid caused, further unknown kids trigger no new fetch for this
+   * long: at most one such refetch per cool-down, however many arrive. Scheduled refreshes do
+   * not start a cool-down. Default 30000.
+   */
+  cooldownMs?: number;
+  /** A kid still unknown after a successful refetch is refused without a fetch for this long. Default: `cooldownMs`. */
+  negativeCacheMs?: number;
+  /** Most kids remembered as unknown; the oldest is forgotten first. Default 1000. */
+  maxNegativeCacheEntries?: number;
+  /** Start background operation (prefetch, then refresh ahead of expiry) at creation. Default false. */
+  autoStart?: boolean;
+  /** Where to register the client's metrics. Default: none. */
+  metrics?: MetricsRegistry;
+  /** Prefix of the metric names, so that two clients can share a registry. Default 'jwks'. */
+  metricPrefix?: string;
+  /** Called with every failed fetch, background ones included (e.g. to log it). */
+  onFetchError?: (error: KeySourceUnavailableError) => void;
+  /** The clock, in milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+  /** Schedules the client's timers (refresh, retry, fetch deadline). Default the global setTimeout. */
+  setTimeout?(callback: () => void, ms: number): unknown;
+  /** Cancels a timer made by `setTimeout`. Default the global clearTimeout. */
+  clearTimeout?(handle: unknown): void;
+}
+
+type DefaultedOption = Exclude<
+  keyof JwksClientOptions,
+  'url' | 'dispatcher' | 'metrics' | 'onFetchError' | 'now' | 'setTimeout' | 'clearTimeout'
+>;
+
+/** Defaults of {@link JwksClientOptions}, with units in the names. */
+export const JWKS_CLIENT_DEFAULTS: Readonly<Required<Pick<JwksClientOptions, DefaultedOption>>> =
+  Object.freeze({
+    timeoutMs: 5_000,
+    maxResponseBytes: 64 * 1024,
+    maxRedirects: 3,
+    algorithms: Object.freeze(['EdDSA', 'ES256'] as const),
+    cacheMaxAgeMs: 300_000,
+    minCacheAgeMs: 1_000,
+    refreshAtRatio: 0.8,
+    maxStaleMs: 600_000,
+    retryInitialDelayMs: 1_000,
+    retryMaxDelayMs: 30_000,
+    cooldownMs: 30_000,
+    // Used only when cooldownMs is left at its default too; otherwise it follows cooldownMs.
+    negativeCacheMs: 30_000,
+    maxNegativeCacheEntries: 1_000,
+    autoStart: false,
+    metricPrefix: 'jwks',
+  });
+
+/** A snapshot of a client's state, for tests, benchmarks and debugging. */
+export interface JwksClientStats {
+  /** Fetches started so far (a redirect chain counts once). */
+  readonly fetchCount: number;
+  /** When keys were last fetched or revalidated by a 304, by the client's clock in ms; undefined before. */
+  readonly lastSuccessAtMs: number | undefined;
+  /** Usable keys held. */
+  readonly kidCount: number;
+  /** Fetches that failed since the last success. */
+  readonly consecutiveFailures: number;
+  /** Until when the held keys are fresh, in ms; undefined before any keys. */
+  readonly freshUntilMs: number | undefined;
+  /** Until when the held keys are served at all, in ms; undefined before any keys. */
+  readonly staleUntilMs: number | undefined;
+}
+
+/** A remote JWKS {@link KeySource} with background refresh, made by {@link createJwksClient}. */
+export interface JwksClient extends KeySource {
+  /** Begins background operation: prefetches now unless keys are held, then refreshes ahead of expiry. */
+  start(): void;
+  /** Stops background operation (clears its timers); getKey and refresh() keep working. */
+  stop(): void;
+  /** stop(), and aborts a fetch in flight; resolves once it has settled. */
+  close(): Promise<void>;
+  /**
+   * Whether a key with this kid is held and still served (not past the stale window), from
+   * memory only, never fetching. The verifier's token cache uses it to stop answering for
+   * tokens whose key has left the set or can no longer be vouched for.
+   */
+  hasKid(kid: string): boolean;
+  /** The client's counters and timestamps. */
+  stats(): JwksClientStats;
+}
+
+type FetchResult = { readonly ok: true } | { readonly ok: false; readonly error: KeySourceUnavailableError };
+
+/**
+ * The issuer's public keys, fetched from its JWKS URL and kept fresh in the background, so that
+ * in steady state no verification waits on the network.
+ *
+ * - A token's kid is looked up in memory; an unknown kid triggers at most one (shared) refetch per
+ *   cool-down, and a kid still unknown after it is refused without a fetch for a while, so a flood
+ *   of made-up kids costs the issuer one request per cool-down and never delays known kids.
+ * - When the endpoint fails, the last good keys keep serving for `maxStaleMs` past their fresh
+ *   time while retries back off; after that, getKey throws {@link KeySourceUnavailableError}.
+ * - Each key is imported for its own published `alg` and used only with it.
+ */
+export function createJwksClient(options: JwksClientOptions): JwksClient {
+  const settings = resolveOptions(options);
+  const { url, now } = settings;
+  const setTimer = (callback: () => void, ms: number): unknown => {
+    const handle = options.setTimeout ? options.setTimeout(callback, ms) : setTimeout(callback, ms);
+    // Timers must never be what keeps the process alive.
+    (handle as { unref?: () => void } | undefined)?.unref?.();
+    return handle;
+  };
+  const clearTimer = (handle: unknown): void => {
+    if (options.clearTimeout) options.clearTimeout(handle);
+    else clearTimeout(handle as NodeJS.Timeout);
+  };
+
+  let keys: Map<string, VerificationKey> | undefined;
+  let etag: string | undefined;
+  let fetchedAt = 0;
+  let freshMs = 0;
+  // The cool-down limits fetches that unknown kids cause; the scheduled refreshes do not count,
+  // or a key published just after a refresh would be refused for a whole cool-down.
+  let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
+  let lastFailureAt = Number.NEGATIVE_INFINITY;
+  let lastError: KeySourceUnavailableError | undefined;
+  let consecutiveFailures = 0;
+  let fetchCount = 0;
+  let inflight: Promise<FetchResult> | undefined;
+  let abortInflight: AbortController | undefined;
+  let started = false;
+  let timer: unknown;
+  // kid -> time until which it is refused without a fetch. Insertion order is expiry order.
+  const unknownKids = new Map<string, number>();
+
+  const freshUntil = () => fetchedAt + freshMs;
+  const staleUntil = () => freshUntil() + settings.maxStaleMs;
+  const isUsable = (t: number) => keys !== undefined && t < staleUntil();
+  const retryAt = () =>
+    consecutiveFailures === 0
+      ? Number.NEGATIVE_INFINITY
+      : lastFailureAt +
+        Math.min(
+          settings.retryMaxDelayMs,
+          settings.retryInitialDelayMs * 2 ** Math.min(consecutiveFailures - 1, 30),
+        );
+  const refreshDueAt = () => fetchedAt + freshMs * settings.refreshAtRatio;
+
+  const metrics = declareMetrics(settings, {
+    cacheAgeSec: () => (keys ? Math.max(0, (now() - fetchedAt) / 1000) : -1),
+    kidCount: () => keys?.size ?? 0,
+  });
+
+  /** One fetch at a time: every caller that needs one while it runs shares it. */
+  function fetchKeys(): Promise<FetchResult> {
+    if (inflight) return inflight;
+    fetchCount += 1;
+    const controller = new AbortController();
+    abortInflight = controller;
+    inflight = load(controller.signal).finally(() => {
+      inflight = undefined;
+      abortInflight = undefined;
+      schedule();
+    });
+    return inflight;
+  }
+
+  async function load(signal: AbortSignal): Promise<FetchResult> {
+    try {
+      const response = await fetchBounded(url, {
+        dispatcher: settings.dispatcher,
+        timeoutMs: settings.timeoutMs,
+        maxResponseBytes: settings.maxResponseBytes,
+        maxRedirects: settings.maxRedirects,
+        // The ETag describes the set we hold; without keys there is nothing to revalidate.
+        headers: keys && etag ? { 'if-none-match': etag } : {},
+        signal,
+        setTimeout: setTimer,
+        clearTimeout: clearTimer,
+      });
+      let outcome: JwksFetchOutcome;
+      if (response.status === 304) {
+        if (!keys) throw new InvalidJwksError('a 304 answer while no keys are held');
+        // The issuer vouches that the set is unchanged, so the held keys are as good as new.
+        outcome = 'not_modified';
+      } else if (response.status === 200) {
+        keys = await importKeySet(parseJson(response.body), settings.algorithms);
+        etag = undefined;
+        outcome = 'ok';
+      } else {
+        throw new BoundedFetchError('error', `the JWKS endpoint answered ${response.status}`);
+      }
+      etag = singleHeader(response.headers.etag) ?? etag;
+      fetchedAt = now();
+      freshMs = freshFor(response.headers);
+      consecutiveFailures = 0;
+      lastError = undefined;
+      metrics.fetched(outcome);
+      return { ok: true };
+    } catch (err) {
+      const outcome: JwksFetchOutcome =
+        err instanceof BoundedFetchError
+          ? err.outcome
+          : err instanceof InvalidJwksError
+            ? 'invalid'
+            : 'error';
+      const detail = err instanceof Error ? err.message : String(err);
+      const error = new KeySourceUnavailableError(`cannot obtain the issuer's keys: ${detail}`, {
+        cause: err,
+      });
+      consecutiveFailures += 1;
+      lastFailureAt = now();
+      lastError = error;
+      metrics.fetched(outcome);
+      try {
+        settings.onFetchError?.(error);
+      } catch {
+        // A failing log hook must not turn a handled fetch failure into an unhandled rejection.
+      }
+      return { ok: false, error };
+    }
+  }
+
+  function freshFor(headers: IncomingHttpHeaders): number {
+    const maxAge = maxAgeMs(headers);
+    if (maxAge === undefined) return settings.cacheMaxAgeMs;
+    return Math.min(settings.cacheMaxAgeMs, Math.max(settings.minCacheAgeMs, maxAge));
+  }
+
+  /** (Re)arms the one background timer: the next refresh, or the next retry after a failure. */
+  function schedule(): void {
+    if (timer !== undefined) clearTimer(timer);
+    timer = undefined;
+    if (!started || inflight) return;
+    const t = now();
+    const due = consecutiveFailures > 0 ? retryAt() : keys ? refreshDueAt() : t;
+    timer = setTimer(
+      () => {
+        timer = undefined;
+        void fetchKeys();
+      },
+      Math.max(0, due - t),
+    );
+  }
+
+  /**
+   * Without background operation (or when its timer is late), a verification that finds the
+   * refresh due starts it, without waiting for it, and within the retry back-off only.
+   */
+  function refreshIfDue(t: number): void {
+    if (inflight || t < refreshDueAt() || t < retryAt()) return;
+    void fetchKeys();
+  }
+
+  function miss(reason: JwksMissReason, message: string): errors.JWKSNoMatchingKey {
+    metrics.unknownKid(reason);
+    return new errors.JWKSNoMatchingKey(message);
+  }
+
+  function unavailable(): KeySourceUnavailableError {
+    return lastError ?? new KeySourceUnavailableError("the issuer's keys are not available");
+  }
+
+  function answer(found: VerificationKey, alg: string | undefined, t: number): VerificationKey['key'] {
+    // A key is only ever used with the algorithm it was published for; a token asking for
+    // another (e.g. a key confusion attempt) finds no key rather than a key used differently.
+    if (found.alg !== alg) throw miss('alg_mismatch', 'no key with this kid is published for this alg');
+    if (t >= freshUntil()) metrics.staleServe();
+    return found.key;
+  }
+
+  function rememberUnknown(kid: string, t: number): void {
+    if (settings.negativeCacheMs <= 0 || settings.maxNegativeCacheEntries <= 0) return;
+    unknownKids.delete(kid);
+    for (const [oldest, until] of unknownKids) {
+      if (until > t && unknownKids.size < settings.maxNegativeCacheEntries) break;
+      unknownKids.delete(oldest);
+    }
+    unknownKids.set(kid, t + settings.negativeCacheMs);
+  }
+
+  async function lookUpUnknown(kid: string, alg: string | undefined): Promise<VerificationKey['key']> {
+    const t = now();
+    const refusedUntil = unknownKids.get(kid);
+    if (refusedUntil !== undefined) {
+      if (t < refusedUntil) throw miss('negative_cache', 'no key with this kid (recently looked up)');
+      unknownKids.delete(kid);
+    }
+    let result: FetchResult;
+    if (inflight) result = await inflight;
+    else if (t - lastUnknownKidFetchAt < settings.cooldownMs) throw miss('cooldown', 'no key with this kid');
+    else {
+      lastUnknownKidFetchAt = t;
+      result = await fetchKeys();
+    }
+    const after = now();
+    if (!isUsable(after) || !keys) throw unavailable();
+    const found = keys.get(kid);
+    if (found) return answer(found, alg, after);
+    // Only a successful fetch proves the kid is not published; a failed one proves nothing.
+    if (result.ok) rememberUnknown(kid, after);
+    throw miss('not_found', 'no key with this kid');
+  }
+
+  const getKey: JWTVerifyGetKey = async (header) => {
+    const { kid, alg } = header;
+    // Every token we accept names its key; picking "the only key" for a kid-less token would
+    // let a token choose its key by omission.
+    if (typeof kid !== 'string' || kid.length === 0) throw miss('no_kid', 'the token header names no kid');
+    let t = now();
+    if (isUsable(t)) {
+      refreshIfDue(t);
+    } else {
+      // No keys to serve (never loaded, or past the stale window): wait for a shared fetch,
+      // unless the last one failed so recently that another would only add load on the issuer.
+      if (!inflight && t < retryAt()) throw unavailable();
+      await fetchKeys();
+      t = now();
+      if (!isUsable(t)) throw unavailable();
+    }
+    // Known kids are answered from memory here, whatever fetch may be in flight.
+    const found = keys?.get(kid);
+    if (found) return answer(found, alg, t);
+    return lookUpUnknown(kid, alg);
+  };
+
+  const client: JwksClient = {
+    getKey,
+    isReady: () => isUsable(now()),
+    hasKid: (kid) => isUsable(now()) && keys?.has(kid) === true,
+    async refresh() {
+      const result = await fetchKeys();
+      if (!result.ok) throw result.error;
+    },
+    start() {
+      if (started) return;
+      started = true;
+      if (!inflight && !isUsable(now())) void fetchKeys();
+      else schedule();
+    },
+    stop() {
+      started = false;
+      schedule();
+    },
+    async close() {
+      client.stop();
+      const pending = inflight;
+      abortInflight?.abort(new Error('the JWKS client was closed'));
+      if (pending) await pending;
+    },
+    stats: () => ({
+      fetchCount,
+      lastSuccessAtMs: keys ? fetchedAt : undefined,
+      kidCount: keys?.size ?? 0,
+      consecutiveFailures,
+      freshUntilMs: keys ? freshUntil() : undefined,
+      staleUntilMs: keys ? staleUntil() : undefined,
+    }),
+  };
+  if (settings.autoStart) client.start();
+  return client;
+}
+
+type Settings = typeof JWKS_CLIENT_DEFAULTS & {
+  url: URL;
+  dispatcher: Dispatcher | undefined;
+  metrics: MetricsRegistry | undefined;
+  onFetchError: ((error: KeySourceUnavailableError) => void) | undefined;
+  now: () => number;
+};
+
+/** Spreads the defaults (an option left undefined takes its default) and checks every option once. */
+function resolveOptions(options: JwksClientOptions): Settings {
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const merged = { ...JWKS_CLIENT_DEFAULTS, ...given } as Required<JwksClientOptions>;
+  if (options.negativeCacheMs === undefined) merged.negativeCacheMs = merged.cooldownMs;
+  const settings: Settings = {
+    ...merged,
+    url: parseUrl(options.url),
+    dispatcher: options.dispatcher,
+    metrics: options.metrics,
+    onFetchError: options.onFetchError,
+    now: options.now ?? (() => Date.now()),
+  };
+  const positive = ['timeoutMs', 'maxResponseBytes', 'cacheMaxAgeMs', 'retryInitialDelayMs'] as const;
+  for (const name of positive) {
+    if (!(Number.isFinite(settings[name]) && settings[name] > 0)) fail(name, 'must be a positive number');
+  }
+  const nonNegative = [
+    'maxRedirects',
+    'minCacheAgeMs',
+    'maxStaleMs',
+    'retryMaxDelayMs',
+    'cooldownMs',
+    'negativeCacheMs',
+    'maxNegativeCacheEntries',
+  ] as const;
+  for (const name of nonNegative) {
+    if (!(Number.isFinite(settings[name]) && settings[name] >= 0)) fail(name, 'must be a number >= 0');
+  }
+  if (!Number.isInteger(settings.maxRedirects)) fail('maxRedirects', 'must be an integer');
+  if (settings.retryMaxDelayMs < settings.retryInitialDelayMs)
+    fail('retryMaxDelayMs', 'must not be below retryInitialDelayMs');
+  if (!(settings.refreshAtRatio > 0 && settings.refreshAtRatio <= 1))
+    fail('refreshAtRatio', 'must be in (0, 1]');
+  if (!Array.isArray(settings.algorithms) || settings.algorithms.length === 0)
+    fail('algorithms', 'must name at least one algorithm');
+  for (const alg of settings.algorithms) {
+    // Only asymmetric algorithms: a symmetric "public" key would let anyone who reads the JWKS sign.
+    if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg))
+      fail('algorithms', `${alg} is not allowed (use ${SUPPORTED_ALGORITHMS.join(', ')})`);
+  }
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(settings.metricPrefix))
+    fail('metricPrefix', 'must be a valid metric name');
+  return settings;
+}
+
+function parseUrl(value: URL | string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail('url', 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('url', 'must be an http(s) URL');
+  return url;
+}
+
+function fail(option: string, problem: string): never {
+  throw new TypeError(`JWKS client option "${option}" ${problem}`);
+}
+
+interface ClientMetrics {
+  fetched(outcome: JwksFetchOutcome): void;
+  staleServe(): void;
+  unknownKid(reason: JwksMissReason): void;
+}
+
+/**
+ * Registers `<prefix>_fetches_total{outcome}`, `<prefix>_stale_serves_total` (getKey answers
+ * given from keys past their fresh time), `<prefix>_unknown_kid_total{reason}`, and the gauges
+ * `<prefix>_cache_age_seconds` (-1 before any keys) and `<prefix>_keys`.
+ */
+function declareMetrics(
+  settings: Settings,
+  read: { cacheAgeSec: () => number; kidCount: () => number },
+): ClientMetrics {
+  const registry = settings.metrics;
+  if (!registry) return { fetched: () => {}, staleServe: () => {}, unknownKid: () => {} };
+  const prefix = settings.metricPrefix;
+  const fetches = registry.counter(`${prefix}_fetches_total`, 'JWKS fetches, by outcome.');
+  const staleServes = registry.counter(
+    `${prefix}_stale_serves_total`,
+    'Keys handed out past their fresh time because the JWKS could not be refreshed.',
+  );
+  const unknownKids = registry.counter(
+    `${prefix}_unknown_kid_total`,
+    'Tokens whose kid (with its alg) matched no published key, by reason.',
+  );
+  registry.gauge(
+    `${prefix}_cache_age_seconds`,
+    'Seconds since the keys were last fetched or revalidated; -1 before any.',
+    read.cacheAgeSec,
+  );
+  registry.gauge(`${prefix}_keys`, 'Usable keys held.', read.kidCount);
+  return {
+    fetched: (outcome) => fetches({ outcome }),
+    staleServe: () => staleServes(),
+    unknownKid: (reason) => unknownKids({ reason }),
+  };
+}
+
+/** The response's freshness lifetime in ms from Cache-Control: max-age, no-cache and no-store mean 0. */
+function maxAgeMs(headers: IncomingHttpHeaders): number | undefined {
+  const raw = headers['cache-control'];
+  const value = Array.isArray(raw) ? raw.join(',') : raw;
+  if (!value) return undefined;
+  if (/(?:^|,)\s*no-(?:cache|store)\s*(?:,|$)/i.test(value)) return 0;
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(value);
+  return match?.[1] === undefined ? undefined : Number(match[1]) * 1000;
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new InvalidJwksError('the body is not JSON', { cause: err });
+  }
+}
