@@ -10,6 +10,7 @@ export {
 export { cspHash, type PageOptions, type RenderedPage, renderPage, sendPage } from './html/page.js';
 export { escapeHtml, html, SafeHtml, trustedHtml } from './html/template.js';
 export { type CookieSpec, cookieSpec } from './http/cookie-policy.js';
+export { createServiceApp, type ServiceAppOptions } from './http/create-service-app.js';
 export { installErrorHandling, toAppError } from './http/error-handler.js';
 export { formFields, textField } from './http/form-body.js';
 export { type HealthRoutesOptions, healthRoutes } from './http/health-routes.js';
@@ -58,6 +59,7 @@ export {
   type ServiceTokenSource,
 } from './service-client/service-token-cache.js';
 export { type Migration, openDatabase } from './sqlite/open-database.js';
+export { type SessionTableOperations, sessionTableOperations } from './sqlite/session-table.js';
 export type { BaseClaims, HandoffClaims, LogoutClaims, ServiceClaims } from './tokens/claims.js';
 export {
   BACKCHANNEL_LOGOUT_EVENT,

@@ -1,15 +1,12 @@
-import fastifyCookie from '@fastify/cookie';
-import fastifyFormbody from '@fastify/formbody';
 import {
   cookieSpec,
+  createServiceApp,
   createServiceClient,
   createServiceTokenCache,
   healthRoutes,
-  installErrorHandling,
-  loggerOptions,
   MetricsRegistry,
 } from '@jwt-handoff/shared';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { createActivityPanel } from './activity/activity-panel.js';
 import { createMemoryLoginThrottle } from './auth/login-throttle.js';
 import { createScryptHasher, type PasswordHasher } from './auth/password-hasher.js';
@@ -65,20 +62,13 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   const passwordHasher = deps.passwordHasher ?? createScryptHasher();
   if (config.seedDemoUsers) await seedDemoUsers(users, passwordHasher, config.demoPassword as string, now());
 
-  const logger = loggerOptions(config.logLevel) as Record<string, unknown>;
-  const app = Fastify({
-    logger: deps.logStream ? { ...logger, stream: deps.logStream } : logger,
+  const app = await createServiceApp({
+    serviceName: 'server1',
+    logLevel: config.logLevel,
+    logStream: deps.logStream,
     trustProxy: config.trustProxy,
-    bodyLimit: BODY_LIMIT_BYTES,
-    forceCloseConnections: true,
-    return503OnClosing: true,
+    bodyLimitBytes: BODY_LIMIT_BYTES,
   });
-  installErrorHandling(app, 'server1');
-  await app.register(fastifyCookie);
-  // Only urlencoded forms are ever posted here: without the JSON and text parsers, any other
-  // body type is a 415 before it is parsed, never a parse error.
-  app.removeAllContentTypeParsers();
-  await app.register(fastifyFormbody);
 
   const registry = new MetricsRegistry();
   const metrics: Server1Metrics = {

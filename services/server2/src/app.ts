@@ -1,24 +1,21 @@
-import fastifyCookie from '@fastify/cookie';
-import fastifyFormbody from '@fastify/formbody';
 import {
   cookieSpec,
   createRemoteKeySource,
+  createServiceApp,
   createSessionCookies,
   createVerifier,
   HANDOFF_PROFILE,
   type HandoffClaims,
   healthRoutes,
-  installErrorHandling,
   type KeySource,
   LOGOUT_PROFILE,
   type LogoutClaims,
-  loggerOptions,
   MetricsRegistry,
   SERVICE_PROFILE,
   type ServiceClaims,
   type TokenReason,
 } from '@jwt-handoff/shared';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Server2Config } from './config.js';
 import type { Server2Context, Server2Metrics } from './context.js';
 import { resolveSessionSecret } from './handoff/session-secret.js';
@@ -65,20 +62,14 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   const txns = createSqliteTxnStore(db);
   const activity = createSqliteActivityStore(db);
   const revocations = createSqliteRevocationStore(db);
-  const logger = loggerOptions(config.logLevel) as Record<string, unknown>;
-  const app = Fastify({
-    logger: deps.logStream ? { ...logger, stream: deps.logStream } : logger,
+  const app = await createServiceApp({
+    serviceName: 'server2',
+    logLevel: config.logLevel,
+    logStream: deps.logStream,
     trustProxy: config.trustProxy,
-    bodyLimit: BODY_LIMIT_BYTES,
-    forceCloseConnections: true,
-    return503OnClosing: true,
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    cookieSecret: resolveSessionSecret(config.sessionSecret, config.dataDir),
   });
-  installErrorHandling(app, 'server2');
-  await app.register(fastifyCookie, { secret: resolveSessionSecret(config.sessionSecret, config.dataDir) });
-  // Only urlencoded forms are ever posted here: without the JSON and text parsers, any other
-  // body type is a 415 before it is parsed, never a parse error.
-  app.removeAllContentTypeParsers();
-  await app.register(fastifyFormbody);
 
   const registry = new MetricsRegistry();
   // server1's keys: prefetched now, refreshed in the background before they expire, served

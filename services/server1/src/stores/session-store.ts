@@ -1,10 +1,9 @@
 import {
   type CookieSessionStore,
   hashSecret,
-  isSessionLive,
   randomId,
   type SessionTimeouts,
-  touchIntervalMs,
+  sessionTableOperations,
 } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
 
@@ -48,17 +47,12 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
     `INSERT INTO sessions (id_hash, sid, user_id, created_at, last_seen_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?)`,
   );
-  const select = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ?');
-  const touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
-  const remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
-  const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?');
-  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
   const removeForUser = db.prepare<[string], SessionRow>(
     'DELETE FROM sessions WHERE user_id = ? RETURNING *',
   );
-  const touchEveryMs = touchIntervalMs(timeouts);
 
   return {
+    ...sessionTableOperations(db, timeouts, toSession),
     async create(userId, now) {
       const id = randomId();
       const session: Session = {
@@ -74,30 +68,8 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
       insert.run(session.idHash, session.sid, userId, now, now, session.expiresAt);
       return { id, session };
     },
-    async touch(id, now) {
-      const idHash = hashSecret(id);
-      const row = select.get(idHash);
-      if (!row) return undefined;
-      const session = toSession(row);
-      if (!isSessionLive(session, timeouts, now)) {
-        remove.run(idHash);
-        return undefined;
-      }
-      if (now - session.lastSeenAt < touchEveryMs) return session;
-      touch.run(now, idHash);
-      return { ...session, lastSeenAt: now };
-    },
-    async delete(idHash) {
-      remove.run(idHash);
-    },
     async deleteAllForUser(userId) {
       return removeForUser.all(userId).map(toSession);
-    },
-    async purgeExpired(now) {
-      return purge.run(now, now - timeouts.idleMs).changes;
-    },
-    async count() {
-      return count.get()?.n ?? 0;
     },
   };
 }

@@ -5,7 +5,7 @@ import {
   isSessionLive,
   randomId,
   type SessionTimeouts,
-  touchIntervalMs,
+  sessionTableOperations,
 } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
 
@@ -52,19 +52,14 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
     `INSERT INTO sessions (id_hash, sub, sid, claims, created_at, last_seen_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const select = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ?');
-  const touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
-  const remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
-  const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?');
-  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions');
   const removeBySid = db.prepare('DELETE FROM sessions WHERE sid = ? AND (? IS NULL OR sub = ?)');
   const removeBySub = db.prepare('DELETE FROM sessions WHERE sub = ?');
   const listForSub = db.prepare<[string, number], SessionRow>(
     'SELECT * FROM sessions WHERE sub = ? AND expires_at > ? ORDER BY created_at DESC',
   );
-  const touchEveryMs = touchIntervalMs(timeouts);
 
   return {
+    ...sessionTableOperations(db, timeouts, toSession),
     async create(claims, now) {
       const id = randomId();
       const session: Session = {
@@ -87,22 +82,6 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
       );
       return { id, session };
     },
-    async touch(id, now) {
-      const idHash = hashSecret(id);
-      const row = select.get(idHash);
-      if (!row) return undefined;
-      const session = toSession(row);
-      if (!isSessionLive(session, timeouts, now)) {
-        remove.run(idHash);
-        return undefined;
-      }
-      if (now - session.lastSeenAt < touchEveryMs) return session;
-      touch.run(now, idHash);
-      return { ...session, lastSeenAt: now };
-    },
-    async delete(idHash) {
-      remove.run(idHash);
-    },
     async deleteBySid(sid, sub) {
       return removeBySid.run(sid, sub ?? null, sub ?? null).changes;
     },
@@ -114,12 +93,6 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
         .all(sub, now)
         .map(toSession)
         .filter((session) => isSessionLive(session, timeouts, now));
-    },
-    async purgeExpired(now) {
-      return purge.run(now, now - timeouts.idleMs).changes;
-    },
-    async count() {
-      return count.get()?.n ?? 0;
     },
   };
 }

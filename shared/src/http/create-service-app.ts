@@ -1,0 +1,41 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { installErrorHandling } from './error-handler.js';
+import { loggerOptions } from './logger-options.js';
+
+/** What {@link createServiceApp} needs to know of a service. */
+export interface ServiceAppOptions {
+  /** Shown on error pages (server1, server2). */
+  serviceName: string;
+  logLevel: string;
+  /** Where logs go instead of stdout (tests collect them). */
+  logStream?: NodeJS.WritableStream | undefined;
+  /** Trust X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
+  /** Bodies larger than this are refused with 413 before they are parsed. */
+  bodyLimitBytes: number;
+  /** Signs cookies that need it (server2's s2_handoff). */
+  cookieSecret?: string | undefined;
+}
+
+/**
+ * The fastify instance both services start from: their logger (no secrets in logs), the one
+ * error handler, cookies, and urlencoded forms as the only body type. Without the JSON and text
+ * parsers, any other body type is a 415 before it is parsed, never a parse error.
+ */
+export async function createServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
+  const logger = loggerOptions(options.logLevel) as Record<string, unknown>;
+  const app = Fastify({
+    logger: options.logStream ? { ...logger, stream: options.logStream } : logger,
+    trustProxy: options.trustProxy,
+    bodyLimit: options.bodyLimitBytes,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  installErrorHandling(app, options.serviceName);
+  await app.register(fastifyCookie, options.cookieSecret ? { secret: options.cookieSecret } : {});
+  app.removeAllContentTypeParsers();
+  await app.register(fastifyFormbody);
+  return app;
+}
