@@ -101,10 +101,12 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   registry.gauge('server2_used_jtis', 'Rows in the replay table.', () => replayStore.count());
   registry.gauge('server2_jwks_ready', '1 once server1 keys are held.', () => (keySource.isReady() ? 1 : 0));
 
-  // "Sign out everywhere" refuses the user's tokens issued in or before the revocation's second.
-  const isRevoked = async (sub: string, iat: number) => {
-    const after = await revocations.tokensValidAfter(sub);
-    return after !== undefined && iat <= after;
+  // A handoff token is revoked when its server1 session has signed out (by sid), or when the
+  // user signed out everywhere in or after the second it was issued.
+  const isRevoked = async (claims: { sub: string; iat: number; sid?: unknown }) => {
+    if (typeof claims.sid === 'string' && (await revocations.isSidEnded(claims.sid, now()))) return true;
+    const after = await revocations.tokensValidAfter(claims.sub);
+    return after !== undefined && claims.iat <= after;
   };
   // Every verifier shares the issuer, audience, algorithms, keys, leeway and clock; each has
   // its own profile, so no kind of token is accepted where another is expected.
@@ -140,7 +142,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
       profile: HANDOFF_PROFILE,
       replayStore,
       maxLifetimeSec: config.handoffMaxLifetimeSec,
-      isRevoked: (claims) => isRevoked(claims.sub as string, claims.iat),
+      isRevoked: (claims) => isRevoked(claims as HandoffClaims),
     }),
     verifyLogoutToken: createVerifier<LogoutClaims>({ ...common, profile: LOGOUT_PROFILE, replayStore }),
     authorizeServiceCall: createBearerAuth(verifyServiceToken, config.clientId, (reason) =>
@@ -164,6 +166,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
       replayStore.purgeExpired(at),
       txns.purgeExpired(at),
       activity.purgeBefore(at - ACTIVITY_RETENTION_MS),
+      revocations.purgeExpired(at),
     ]).catch((err) => app.log.error({ err }, 'purge failed'));
   }, PURGE_INTERVAL_MS);
   purgeTimer.unref();

@@ -36,8 +36,8 @@ export interface Server2Context {
   readonly verifyLogoutToken: TokenVerifier<LogoutClaims>;
   /** Checks an API call's Bearer service token and scope; throws the 401/403 when it fails. */
   readonly authorizeServiceCall: (request: FastifyRequest, scope: string) => Promise<ServiceClaims>;
-  /** Whether a user's tokens issued at `iat` (unix s) were revoked by "sign out everywhere". */
-  readonly isRevoked: (sub: string, iat: number) => Promise<boolean>;
+  /** Whether a handoff's claims were revoked: its server1 session ended, or "sign out everywhere". */
+  readonly isRevoked: (claims: { sub: string; iat: number; sid?: unknown }) => Promise<boolean>;
   readonly metrics: Server2Metrics;
   /** The clock, in milliseconds since the epoch. */
   readonly now: () => number;

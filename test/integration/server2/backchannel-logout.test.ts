@@ -317,6 +317,31 @@ describe('tokens_valid_after ("sign out everywhere")', () => {
     await expectSignedOut(browser);
   });
 
+  it('stops a handoff from a server1 session that signed out after its callback (by sid)', async () => {
+    const server = await startServer2();
+    const browser = new Browser(server);
+    const { state } = await startHandoff(browser);
+    const token = await server.mint({ sub: 'user-alice', sid: 'sid-hash-desk', nonce: state });
+    const txn = txnOf(await postCallback(server, token));
+
+    expectLoggedOut(await logout(server, { sub: 'user-alice', sid: 'sid-hash-desk' }));
+    const complete = await browser.get(`/handoff/complete?txn=${encodeURIComponent(txn)}`);
+
+    expectErrorPage(complete, 400, 'token_revoked');
+    expect(setCookieOf(complete, 's2_session')).toBeUndefined();
+    await expectSignedOut(browser);
+  });
+
+  it('refuses at the callback a handoff token from a server1 session that already signed out', async () => {
+    const server = await startServer2();
+    expectLoggedOut(await logout(server, { sub: 'user-alice', sid: 'sid-hash-desk' }));
+
+    const late = await postCallback(server, await server.mint({ sub: 'user-alice', sid: 'sid-hash-desk' }));
+    expectJsonError(late, 400, 'token_revoked');
+    // Another server1 session of the same user is not affected.
+    txnOf(await postCallback(server, await server.mint({ sub: 'user-alice', sid: 'sid-hash-phone' })));
+  });
+
   it('survives a restart', async () => {
     const server = await startServer2();
     const revokedAt = server.clock.nowSec();

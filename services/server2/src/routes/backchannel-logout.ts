@@ -1,6 +1,7 @@
 import { AppError, formFields, textField } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import type { Server2Context } from '../context.js';
+import { TXN_TTL_MS } from './handoff.js';
 
 /**
  * POST /backchannel-logout, as in OpenID Connect Back-Channel Logout 1.0: server1 posts a
@@ -10,7 +11,7 @@ import type { Server2Context } from '../context.js';
  * token is a 400 with its reason; a missing key source is a 503, so that server1 retries.
  */
 export async function backchannelLogoutRoutes(app: FastifyInstance, ctx: Server2Context): Promise<void> {
-  const { sessionStore, revocations, verifyLogoutToken, metrics } = ctx;
+  const { sessionStore, revocations, verifyLogoutToken, metrics, now } = ctx;
 
   app.post('/backchannel-logout', async (request, reply) => {
     const token = textField(formFields(request), 'logout_token');
@@ -23,6 +24,9 @@ export async function backchannelLogoutRoutes(app: FastifyInstance, ctx: Server2
     const { sub, sid, tokens_valid_after: tokensValidAfter } = result.claims;
     if (sub !== undefined && tokensValidAfter !== undefined)
       await revocations.revokeUntil(sub, tokensValidAfter);
+    // A handoff from this server1 session may be between its callback and its completion: the
+    // sid is remembered for that long, so it cannot start a session after the sign-out.
+    if (sid !== undefined) await revocations.endSid(sid, now() + 2 * TXN_TTL_MS);
     const ended =
       sid !== undefined
         ? await sessionStore.deleteBySid(sid, sub)

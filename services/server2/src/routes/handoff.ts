@@ -68,8 +68,9 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): 
         'This sign-in was not started in this browser. Please start again.',
       );
     }
-    // Checked again here: a "sign out everywhere" may have arrived since the callback.
-    if (await isRevoked(claims.sub, claims.iat)) {
+    // Checked again here: a sign-out (of that server1 session, or everywhere) may have arrived
+    // through the back-channel since the callback.
+    if (await isRevoked(claims)) {
       metrics.handoff({ outcome: 'rejected' });
       throw new AppError(400, 'token_revoked', 'This sign-in was revoked. Please start again.');
     }

@@ -37,6 +37,12 @@ const MIGRATIONS: readonly Migration[] = [
      sub TEXT PRIMARY KEY,
      tokens_valid_after INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // server1 sessions that have ended, remembered for as long as a handoff from them can still
+  // be completing (a txn lives 60 s).
+  `CREATE TABLE ended_sids (
+     sid TEXT PRIMARY KEY,
+     expires_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** Opens server2's database, `server2.sqlite` in the data directory. */
