@@ -36,6 +36,8 @@ const verify = createVerifier({
   audience: 'server2',
   algorithms: ['EdDSA'],
   keySource: createLocalKeySource(jwks),
+  // Every call must verify: this compares verification, not the verified-token cache.
+  verifiedTokenCache: false,
 });
 const joseKeys = createLocalJWKSet(jwks);
 const bareJose = () =>

@@ -1,0 +1,117 @@
+// Renders the scenarios' results as markdown and writes them as JSON to bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { isGated } from './targets.mjs';
+
+const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const rate = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+const spread = (summary, format) => `${format(summary.min)}–${format(summary.max)}`;
+
+function table(header, rows) {
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** The machine this ran on: what a reader needs to compare two runs. */
+export function machine() {
+  const list = cpus();
+  return {
+    cores: list.length,
+    cpu: list[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/** The markdown of one scenario's result (or of its failure). */
+export function scenarioMarkdown(scenario, result) {
+  const parts = [`### ${scenario.id}. ${scenario.title}`];
+  if (result.error) return `${parts[0]}\n\nFAILED: ${result.error}`;
+  if (result.setup) parts.push(`_${result.setup}_`);
+  if (result.measurements?.length) {
+    const withCpu = result.measurements.some((m) => m.cpu);
+    parts.push(
+      table(
+        [
+          'measured',
+          `median ${result.unit ?? 'req/s'}`,
+          'spread',
+          'p50 ms',
+          'p99 ms',
+          ...(withCpu ? ['server CPU µs/req'] : []),
+        ],
+        result.measurements.map((m) => [
+          m.name,
+          rate(m.rps.median),
+          spread(m.rps, rate),
+          m.p50 ? fixed(m.p50.median, 2) : '—',
+          m.p99 ? fixed(m.p99.median, 2) : '—',
+          ...(withCpu ? [m.cpu ? fixed(m.cpu.median, 0) : '—'] : []),
+        ]),
+      ),
+    );
+  }
+  if (result.values?.length) {
+    parts.push(
+      table(
+        ['value', 'measured'],
+        result.values.map((v) => [v.name, v.text]),
+      ),
+    );
+  }
+  if (result.ratios?.length) {
+    parts.push(
+      table(
+        ['ratio', 'median', 'spread', 'rounds'],
+        result.ratios.map((r) => [
+          r.name,
+          `${fixed(r.median, 2)}x`,
+          spread(r, (v) => `${fixed(v, 2)}x`),
+          r.n,
+        ]),
+      ),
+    );
+  }
+  if (result.notes?.length) parts.push(result.notes.map((note) => `- ${note}`).join('\n'));
+  return parts.join('\n\n');
+}
+
+/** All targets of all scenarios, pass or fail, as the issue lists them. */
+export function targetsMarkdown(entries) {
+  const rows = [];
+  for (const { result } of entries) {
+    for (const t of result.targets ?? []) {
+      const verdict = t.pass ? 'pass' : t.gate === 'reported' ? 'not met (reported only)' : 'FAIL';
+      rows.push([
+        t.name,
+        `${t.op} ${t.threshold}`,
+        `${fixed(t.measured, 2)} (${fixed(t.min, 2)}–${fixed(t.max, 2)})`,
+        verdict,
+        t.gate === 'always' ? 'yes' : 'no',
+      ]);
+    }
+  }
+  return table(['target', 'needs', 'measured (spread)', 'result', 'gated'], rows);
+}
+
+/** Whether every gated target passed and every scenario ran. */
+export function gatedFailures(entries) {
+  const failures = [];
+  for (const { scenario, result } of entries) {
+    if (result.error) failures.push(`scenario ${scenario.id} failed: ${result.error}`);
+    for (const t of result.targets ?? []) if (isGated(t) && !t.pass) failures.push(t.name);
+  }
+  return failures;
+}
+
+/** Writes the whole run as JSON under bench/results/; returns the file's path. */
+export function writeJson(dir, run) {
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date(run.startedAt).toISOString().replace(/[:.]/g, '-');
+  const file = join(dir, `bench-${run.quick ? 'quick-' : ''}${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
+  return file;
+}

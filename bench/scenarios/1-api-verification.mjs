@@ -1,0 +1,143 @@
+// Scenario 1, API verification: GET /api/users/:sub/activity on server2 with a valid service
+// token (verified-token cache on, and off in a second server2), against a bare fastify route
+// returning the same JSON, a signed-cookie session route and the @fastify/jwt + get-jwks peer.
+// Each variant gets one autocannon run per round, interleaved; every round of server2 presents a
+// freshly minted token, as server1 would every 45 s.
+import { isDeepStrictEqual } from 'node:util';
+import { startBaseline } from '../lib/baselines.mjs';
+import { interleave } from '../lib/interleave.mjs';
+import { expectAllOk, measureLoad } from '../lib/load.mjs';
+import { cpuMillis } from '../lib/metrics.mjs';
+import { startServer2 } from '../lib/server2.mjs';
+import { pairedRatio, summarize } from '../lib/stats.mjs';
+import { atLeast } from '../lib/targets.mjs';
+import { createMinter } from '../lib/token-minter.mjs';
+
+export const id = 1;
+export const title = 'API verification';
+
+const PATH = '/api/users/user-bench/activity';
+const CONNECTIONS = 32;
+
+export async function run({ issuer, options, log }) {
+  const durationSec = options.quick ? 1 : 2;
+  const minter = createMinter(issuer.signer);
+  const bearer = () => ({ authorization: `Bearer ${minter.service()}` });
+  const started = [];
+  const keep = (server) => {
+    started.push(server);
+    return server;
+  };
+  try {
+    const cached = keep(await startServer2(issuer, {}, { nodeFlags: options.nodeFlags('server2-cache-on') }));
+    const uncached = keep(
+      await startServer2(
+        issuer,
+        { VERIFIED_TOKEN_CACHE: 'false' },
+        { nodeFlags: options.nodeFlags('server2-cache-off') },
+      ),
+    );
+    const expected = await (await fetch(cached.url + PATH, { headers: bearer() })).json();
+    const bare = keep(
+      await startBaseline('bare', { body: expected }, { nodeFlags: options.nodeFlags('bare') }),
+    );
+    const session = keep(await startBaseline('session', {}, { nodeFlags: options.nodeFlags('session') }));
+    const peer = keep(
+      await startBaseline(
+        'peer',
+        { issuer: issuer.url, audience: 'server2' },
+        { nodeFlags: options.nodeFlags('peer') },
+      ),
+    );
+    const variants = [
+      { name: 'server2, cache on', url: cached.url, pid: cached.pid(), headers: bearer },
+      { name: 'server2, cache off', url: uncached.url, pid: uncached.pid(), headers: bearer },
+      { name: 'bare fastify route', url: bare.url, pid: bare.pid, headers: () => ({}) },
+      {
+        name: 'signed-cookie session',
+        url: session.url,
+        pid: session.pid,
+        headers: () => ({ cookie: session.cookie }),
+      },
+      { name: '@fastify/jwt + get-jwks', url: peer.url, pid: peer.pid, headers: bearer },
+    ];
+    // Every contender must answer the same JSON, or the comparison means nothing.
+    for (const variant of variants) {
+      const response = await fetch(variant.url + PATH, { headers: variant.headers() });
+      const body = await response.json();
+      if (response.status !== 200 || !isDeepStrictEqual(body, expected)) {
+        throw new Error(`${variant.name} answered ${response.status} ${JSON.stringify(body)}`);
+      }
+    }
+    const results = await interleave(
+      variants.map((variant) => ({
+        name: variant.name,
+        measure: async () => {
+          const cpuBefore = cpuMillis(variant.pid);
+          const result = expectAllOk(
+            await measureLoad(
+              { url: variant.url + PATH, connections: CONNECTIONS, durationSec, headers: variant.headers() },
+              { nodeFlags: options.nodeFlags('autocannon') },
+            ),
+            variant.name,
+          );
+          // The server's own CPU per request (all its threads, user and system time).
+          return { ...result, cpuMicros: ((cpuMillis(variant.pid) - cpuBefore) * 1000) / result.ok };
+        },
+      })),
+      { rounds: options.rounds, log },
+    );
+    return report(results, { durationSec });
+  } finally {
+    for (const server of started.reverse()) await server.stop();
+  }
+}
+
+function report(results, { durationSec }) {
+  const rps = (name) => results[name].map((result) => result.rps);
+  const ratio = (a, b) => pairedRatio(rps(a), rps(b));
+  const cacheOn = 'server2, cache on';
+  const cacheOff = 'server2, cache off';
+  const bare = 'bare fastify route';
+  const session = 'signed-cookie session';
+  const peer = '@fastify/jwt + get-jwks';
+  const ratios = [
+    ['cache on / bare route', ratio(cacheOn, bare)],
+    ['cache on / peer', ratio(cacheOn, peer)],
+    ['cache on / session route', ratio(cacheOn, session)],
+    ['cache off / peer', ratio(cacheOff, peer)],
+    ['cache off / bare route', ratio(cacheOff, bare)],
+    ['cache on / cache off', ratio(cacheOn, cacheOff)],
+    ['session route / bare route', ratio(session, bare)],
+    ['peer / bare route', ratio(peer, bare)],
+  ];
+  return {
+    setup:
+      `${CONNECTIONS} connections, ${durationSec} s per run, keep-alive; each contender its own process; ` +
+      'server CPU is the server process’s user + system time per answered request',
+    measurements: Object.entries(results).map(([name, runs]) => ({
+      name,
+      rps: summarize(runs.map((run) => run.rps)),
+      p50: summarize(runs.map((run) => run.p50)),
+      p99: summarize(runs.map((run) => run.p99)),
+      cpu: summarize(runs.map((run) => run.cpuMicros)),
+    })),
+    ratios: ratios.map(([name, summary]) => ({ name, ...summary })),
+    targets: [
+      atLeast('API verification with the cache: at least 0.75x the bare fastify route', ratios[0][1], 0.75),
+      atLeast(
+        'API verification with the cache: at least 4x the @fastify/jwt + get-jwks peer',
+        ratios[1][1],
+        4,
+      ),
+      atLeast('API verification without the cache: at least 1.2x the peer', ratios[3][1], 1.2),
+      atLeast(
+        'Reported, not gated: the cached API route at least 1.0x the signed-cookie session route',
+        ratios[2][1],
+        1.0,
+        'reported',
+      ),
+    ],
+    raw: results,
+  };
+}
