@@ -1,14 +1,20 @@
 // Scenario 3's in-process bound: what one handoff costs with no HTTP at all. Per handoff:
 // sign a handoff token as server1 does (jose SignJWT, Ed25519), verify it with jwt-handoff's
-// verifier (handoff profile, its jti recorded in server2's used_jtis table), then server2's
-// other store writes: park the claims under a txn, take them back, replace the browser's
-// session and record the handoff event. `inFlight` handoffs run at once, as many as users.
+// verifier (handoff profile, its jti recorded by server2's replay store), then server2's other
+// store writes, through server2's own stores: park the claims under a txn, take them back,
+// replace the browser's session and record the handoff event. `inFlight` handoffs run at once.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createLocalKeySource, createVerifier, HANDOFF_PROFILE, openDatabase } from '@jwt-handoff/shared';
+import {
+  createSqliteActivityStore,
+  createSqliteReplayStore,
+  createSqliteSessionStore,
+  createSqliteTxnStore,
+  openServer2Database,
+} from '@jwt-handoff/server2';
+import { createLocalKeySource, createVerifier, HANDOFF_PROFILE } from '@jwt-handoff/shared';
 import { tempDir } from '@jwt-handoff/testkit';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { SERVER2_SCHEMA, server2Writes } from '../lib/server2-schema.mjs';
 import { serveParent } from '../lib/worker-process.mjs';
 
 const ISSUER = 'http://server1.bench';
@@ -21,14 +27,12 @@ async function setup() {
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
   const dir = tempDir('bench-bound');
-  const db = openDatabase(dir, 'server2.sqlite', [SERVER2_SCHEMA]);
-  const writes = server2Writes(db);
-  const replayStore = {
-    async markUsed(iss, jti, expiresAt) {
-      return (
-        writes.markUsed.run({ iss, jti, expiresAt, nowSec: Math.floor(Date.now() / 1000) }).changes === 1
-      );
-    },
+  const db = openServer2Database(dir);
+  const stores = {
+    replay: createSqliteReplayStore(db),
+    txns: createSqliteTxnStore(db),
+    sessions: createSqliteSessionStore(db, { idleMs: 30 * 60_000, absoluteMs: SESSION_MS }),
+    activity: createSqliteActivityStore(db),
   };
   const verify = createVerifier({
     profile: HANDOFF_PROFILE,
@@ -36,14 +40,14 @@ async function setup() {
     audience: 'server2',
     algorithms: ['EdDSA'],
     keySource: createLocalKeySource({ keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }),
-    replayStore,
+    replayStore: stores.replay,
   });
-  state = { privateKey, kid, db, dir, writes, verify, sessions: new Map() };
+  state = { privateKey, kid, db, dir, stores, verify, sessions: new Map() };
   return 'ready';
 }
 
 async function oneHandoff(user) {
-  const { privateKey, kid, writes, verify, sessions } = state;
+  const { privateKey, kid, stores, verify, sessions } = state;
   const now = Date.now();
   const iat = Math.floor(now / 1000);
   const sub = `user-${user}`;
@@ -65,15 +69,13 @@ async function oneHandoff(user) {
   const result = await verify(token);
   if (!result.ok) throw new Error(result.reason);
   const txn = hash(randomUUID());
-  writes.putTxn.run(txn, JSON.stringify(result.claims), now + 60_000);
-  const row = writes.takeTxn.get(txn);
-  const claims = JSON.parse(row.claims);
+  await stores.txns.put(txn, result.claims, now + 60_000);
+  const claims = await stores.txns.take(txn, now);
   const previous = sessions.get(user);
-  if (previous) writes.removeSession.run(previous);
-  const session = hash(randomBytes(32).toString('base64url'));
-  writes.insertSession.run(session, claims.sub, claims.sid, row.claims, now, now, now + SESSION_MS);
-  sessions.set(user, session);
-  writes.recordEvent(claims.sub, now);
+  if (previous) await stores.sessions.delete(previous);
+  const { session } = await stores.sessions.create(claims, now);
+  sessions.set(user, session.idHash);
+  await stores.activity.recordHandoff(claims.sub, now);
 }
 
 /** Handoffs per second over `ms` with `inFlight` users at once. */
