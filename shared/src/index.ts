@@ -18,7 +18,7 @@ export { loggerOptions, maskSecretQuery } from './http/logger-options.js';
 export { type Labels, MetricsRegistry } from './http/metrics.js';
 export { safeReturnTo } from './http/return-to.js';
 export { type ListenOptions, runService } from './http/run-service.js';
-export { isSameOriginRequest, secretsEqual } from './http/same-origin.js';
+export { isSameOriginRequest, requireSameOriginSignOut, secretsEqual } from './http/same-origin.js';
 export {
   type CookieSessionStore,
   createSessionCookies,

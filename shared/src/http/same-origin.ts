@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
 
 /**
  * False when the browser says the request came from another origin. Browsers send `Origin` on
@@ -11,6 +12,17 @@ export function isSameOriginRequest(request: FastifyRequest, publicUrl: string):
   if (origin !== undefined && origin !== new URL(publicUrl).origin) return false;
   const site = request.headers['sec-fetch-site'];
   return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+/**
+ * The guard of the sign-out forms: they carry no token of their own, because the session cookie
+ * is SameSite=Lax (no other site's form can post it); this turns away what Lax lets through, a
+ * sibling port on the same host. Throws 403 `csrf_failed`.
+ */
+export function requireSameOriginSignOut(request: FastifyRequest, publicUrl: string): void {
+  if (!isSameOriginRequest(request, publicUrl)) {
+    throw new AppError(403, 'csrf_failed', 'This sign-out was not sent from this site.');
+  }
 }
 
 /** Compares two secrets in time that does not depend on where they differ. */

@@ -1,51 +1,43 @@
-import { Browser, type E2eTarget, e2eTarget, handoff } from '@jwt-handoff/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, handoff } from '@jwt-handoff/testkit';
+import { describe, expect, it } from 'vitest';
+import { useE2eTarget } from '../support.js';
 
 // The browser handoff over real HTTP, against local processes or the services named by
 // SERVER1_URL and SERVER2_URL (the docker-compose run), with a script-less browser.
 describe('the browser handoff between the two services', () => {
-  let target: E2eTarget;
-  let credentials: { username: string; password: string };
-
-  beforeAll(async () => {
-    target = await e2eTarget();
-    credentials = { username: 'alice', password: target.demoPassword };
-  });
-  afterAll(async () => {
-    await target?.close();
-  });
+  const e2e = useE2eTarget();
 
   it('sends a signed-out visitor through server1 sign-in and back to server2 signed in', async () => {
     const browser = new Browser();
-    const run = await handoff(browser, target.server2Url, credentials);
+    const run = await handoff(browser, e2e.target.server2Url, e2e.alice);
 
     expect(run.askedForPassword).toBe(true);
     expect(run.page.status).toBe(200);
-    expect(run.page.url).toBe(`${target.server2Url}/`);
+    expect(run.page.url).toBe(`${e2e.target.server2Url}/`);
     expect(run.page.body).toContain('Hello, Alice Liddell');
     const paths = run.page.trail.map((url) => new URL(url).pathname);
     expect(paths).toEqual(['/handoff/callback', '/handoff/complete', '/']);
 
-    const me = await browser.fetch('GET', `${target.server2Url}/me`);
+    const me = await browser.fetch('GET', `${e2e.target.server2Url}/me`);
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body)).toMatchObject({ name: 'Alice Liddell', iss: target.server1Url });
+    expect(JSON.parse(me.body)).toMatchObject({ name: 'Alice Liddell', iss: e2e.target.server1Url });
   });
 
   it('needs no password for a second handoff while the server1 session lives', async () => {
     const browser = new Browser();
-    await handoff(browser, target.server2Url, credentials);
-    await browser.fetch('POST', `${target.server2Url}/logout`, '');
-    const second = await handoff(browser, target.server2Url, credentials, '/me');
+    await handoff(browser, e2e.target.server2Url, e2e.alice);
+    await browser.fetch('POST', `${e2e.target.server2Url}/logout`, '');
+    const second = await handoff(browser, e2e.target.server2Url, e2e.alice, '/me');
     expect(second.askedForPassword).toBe(false);
     expect(second.page.status).toBe(200);
     expect(new URL(second.page.url).pathname).toBe('/me');
   });
 
   it('refuses a token replayed from another browser', async () => {
-    const run = await handoff(new Browser(), target.server2Url, credentials);
+    const run = await handoff(new Browser(), e2e.target.server2Url, e2e.alice);
     const replay = await new Browser().fetch(
       'POST',
-      `${target.server2Url}/handoff/callback`,
+      `${e2e.target.server2Url}/handoff/callback`,
       new URLSearchParams({ token: run.token }).toString(),
     );
     expect(replay.status).toBe(400);
@@ -55,37 +47,39 @@ describe('the browser handoff between the two services', () => {
   it("refuses to complete another browser's handoff (login CSRF)", async () => {
     // The attacker gets a token for their own account and lures the victim to post it.
     const attacker = new Browser();
-    await attacker.open(`${target.server2Url}/handoff/start?return_to=%2F`);
-    const attackerPage = await attacker.open(`${target.server2Url}/`);
+    await attacker.open(`${e2e.target.server2Url}/handoff/start?return_to=%2F`);
+    const attackerPage = await attacker.open(`${e2e.target.server2Url}/`);
     const formPost = await attacker.submitForm(attackerPage, '/login', {
       username: 'bob',
-      password: target.demoPassword,
+      password: e2e.target.demoPassword,
     });
     const token = /name="token" value="([^"]+)"/.exec(formPost.body)?.[1] as string;
 
     const victim = new Browser();
-    await victim.open(`${target.server2Url}/handoff/start?return_to=%2F`);
+    await victim.open(`${e2e.target.server2Url}/handoff/start?return_to=%2F`);
     const landed = await victim.fetch(
       'POST',
-      `${target.server2Url}/handoff/callback`,
+      `${e2e.target.server2Url}/handoff/callback`,
       new URLSearchParams({ token }).toString(),
     );
     const complete = await victim.fetch(
       'GET',
-      new URL(landed.headers.get('location') as string, target.server2Url).href,
+      new URL(landed.headers.get('location') as string, e2e.target.server2Url).href,
     );
     expect(complete.status).toBe(400);
     expect(complete.body).toContain('state_mismatch');
-    expect((await victim.fetch('GET', `${target.server2Url}/me`)).status).toBe(401);
+    expect((await victim.fetch('GET', `${e2e.target.server2Url}/me`)).status).toBe(401);
   });
 
   it('answers 401 on /me once the user signs out of server2', async () => {
     const browser = new Browser();
-    await handoff(browser, target.server2Url, credentials);
-    const out = await browser.fetch('POST', `${target.server2Url}/logout`, '', { origin: target.server2Url });
+    await handoff(browser, e2e.target.server2Url, e2e.alice);
+    const out = await browser.fetch('POST', `${e2e.target.server2Url}/logout`, '', {
+      origin: e2e.target.server2Url,
+    });
     expect(out.status).toBe(303);
     expect(out.headers.get('location')).toBe('/signed-out');
-    const me = await browser.fetch('GET', `${target.server2Url}/me`);
+    const me = await browser.fetch('GET', `${e2e.target.server2Url}/me`);
     expect(me.status).toBe(401);
     expect(JSON.parse(me.body).reason).toBe('session_missing');
   });

@@ -1,60 +1,51 @@
-import { Browser, type E2eTarget, e2eTarget, handoff, within } from '@jwt-handoff/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const meStatus = async (browser: Browser, server2Url: string) =>
-  (await browser.fetch('GET', `${server2Url}/me`)).status;
+import { Browser, handoff, within } from '@jwt-handoff/testkit';
+import { describe, expect, it } from 'vitest';
+import { meStatus, useE2eTarget } from '../support.js';
 
 // Sign-out crossing from server1 to server2 over the back-channel, and the service API call,
 // over real HTTP (local processes, or the docker-compose services).
 describe('sign-out that reaches server2, and service calls', () => {
-  let target: E2eTarget;
-  let credentials: { username: string; password: string };
-
-  beforeAll(async () => {
-    target = await e2eTarget();
-    credentials = { username: 'alice', password: target.demoPassword };
-  });
-  afterAll(async () => {
-    await target?.close();
-  });
+  const e2e = useE2eTarget();
 
   it('ends the server2 session within 2 s of signing out on server1', async () => {
     const browser = new Browser();
-    await handoff(browser, target.server2Url, credentials);
-    expect(await meStatus(browser, target.server2Url)).toBe(200);
+    await handoff(browser, e2e.target.server2Url, e2e.alice);
+    expect(await meStatus(browser, e2e.target.server2Url)).toBe(200);
 
-    const out = await browser.fetch('POST', `${target.server1Url}/logout`, '', { origin: target.server1Url });
+    const out = await browser.fetch('POST', `${e2e.target.server1Url}/logout`, '', {
+      origin: e2e.target.server1Url,
+    });
     expect(out.status).toBe(303);
 
-    await within(2000, async () => (await meStatus(browser, target.server2Url)) === 401);
+    await within(2000, async () => (await meStatus(browser, e2e.target.server2Url)) === 401);
   });
 
   it('ends only the sessions that came from the server1 session that signed out', async () => {
     const first = new Browser();
     const second = new Browser();
-    await handoff(first, target.server2Url, credentials);
-    await handoff(second, target.server2Url, credentials);
+    await handoff(first, e2e.target.server2Url, e2e.alice);
+    await handoff(second, e2e.target.server2Url, e2e.alice);
 
-    await first.fetch('POST', `${target.server1Url}/logout`, '');
-    await within(2000, async () => (await meStatus(first, target.server2Url)) === 401);
-    expect(await meStatus(second, target.server2Url)).toBe(200);
+    await first.fetch('POST', `${e2e.target.server1Url}/logout`, '');
+    await within(2000, async () => (await meStatus(first, e2e.target.server2Url)) === 401);
+    expect(await meStatus(second, e2e.target.server2Url)).toBe(200);
   });
 
   it('refuses a handoff token minted before "sign out everywhere"', async () => {
     const browser = new Browser();
-    const signedIn = await handoff(browser, target.server2Url, {
+    const signedIn = await handoff(browser, e2e.target.server2Url, {
       username: 'bob',
-      password: target.demoPassword,
+      password: e2e.target.demoPassword,
     });
     expect(signedIn.page.status).toBe(200);
 
     // A second handoff is started but its token not posted yet.
-    const pending = await browser.open(`${target.server2Url}/handoff/start?return_to=%2F`);
+    const pending = await browser.open(`${e2e.target.server2Url}/handoff/start?return_to=%2F`);
     expect(pending.url).toContain('/handoff/authorize');
 
-    const everywhere = await browser.fetch('POST', `${target.server1Url}/logout/everywhere`, '');
+    const everywhere = await browser.fetch('POST', `${e2e.target.server1Url}/logout/everywhere`, '');
     expect(everywhere.status).toBe(303);
-    await within(2000, async () => (await meStatus(browser, target.server2Url)) === 401);
+    await within(2000, async () => (await meStatus(browser, e2e.target.server2Url)) === 401);
 
     const late = await browser.submitForm(pending, '/handoff/callback');
     expect(late.status).toBe(400);
@@ -63,15 +54,15 @@ describe('sign-out that reaches server2, and service calls', () => {
 
   it('accepts new handoffs once the revocation second has passed', async () => {
     const browser = new Browser();
-    await handoff(browser, target.server2Url, { username: 'bob', password: target.demoPassword });
-    await browser.fetch('POST', `${target.server1Url}/logout/everywhere`, '');
-    await within(2000, async () => (await meStatus(browser, target.server2Url)) === 401);
+    await handoff(browser, e2e.target.server2Url, { username: 'bob', password: e2e.target.demoPassword });
+    await browser.fetch('POST', `${e2e.target.server1Url}/logout/everywhere`, '');
+    await within(2000, async () => (await meStatus(browser, e2e.target.server2Url)) === 401);
     // Tokens issued in the revocation's own second are refused (documented); the next is fine.
     await new Promise((resolve) => setTimeout(resolve, 1100));
 
-    const again = await handoff(browser, target.server2Url, {
+    const again = await handoff(browser, e2e.target.server2Url, {
       username: 'bob',
-      password: target.demoPassword,
+      password: e2e.target.demoPassword,
     });
     expect(again.askedForPassword).toBe(true);
     expect(again.page.status).toBe(200);
@@ -79,8 +70,8 @@ describe('sign-out that reaches server2, and service calls', () => {
 
   it("shows the user's server2 activity on the server1 dashboard, fetched with a service token", async () => {
     const browser = new Browser();
-    await handoff(browser, target.server2Url, credentials);
-    const dashboard = await browser.open(`${target.server1Url}/`);
+    await handoff(browser, e2e.target.server2Url, e2e.alice);
+    const dashboard = await browser.open(`${e2e.target.server1Url}/`);
 
     expect(dashboard.status).toBe(200);
     expect(dashboard.body).toContain('Your activity on server2');
@@ -89,7 +80,7 @@ describe('sign-out that reaches server2, and service calls', () => {
   });
 
   it('refuses the activity API without a valid service token', async () => {
-    const api = `${target.server2Url}/api/users/anyone/activity`;
+    const api = `${e2e.target.server2Url}/api/users/anyone/activity`;
     const bare = await fetch(api);
     expect(bare.status).toBe(401);
     expect(bare.headers.get('www-authenticate')).toMatch(/^Bearer /);

@@ -1,8 +1,6 @@
 import { Browser, handoff, type ServicePair, startPair, within } from '@jwt-handoff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const meStatus = async (browser: Browser, server2Url: string) =>
-  (await browser.fetch('GET', `${server2Url}/me`)).status;
+import { meStatus } from '../support.js';
 
 // What survives stopping and starting the processes: these tests need to control them, so they
 // always run against local processes (never against docker-compose services).

@@ -1,5 +1,5 @@
-import { AppError, isSameOriginRequest } from '@jwt-handoff/shared';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requireSameOriginSignOut } from '@jwt-handoff/shared';
+import type { FastifyInstance } from 'fastify';
 import type { Server1Context } from '../context.js';
 
 /**
@@ -10,21 +10,15 @@ import type { Server1Context } from '../context.js';
 export async function logoutRoutes(app: FastifyInstance, ctx: Server1Context): Promise<void> {
   const { config, sessions, signOut } = ctx;
 
-  const checkOrigin = (request: FastifyRequest) => {
-    if (!isSameOriginRequest(request, config.publicUrl)) {
-      throw new AppError(403, 'csrf_failed', 'This sign-out was not sent from this site.');
-    }
-  };
-
   app.post('/logout', { config: { html: true } }, async (request, reply) => {
-    checkOrigin(request);
+    requireSameOriginSignOut(request, config.publicUrl);
     const ended = await sessions.end(request, reply);
     if (ended) await signOut.session(ended);
     return reply.redirect('/login?signed_out=1', 303);
   });
 
   app.post('/logout/everywhere', { config: { html: true } }, async (request, reply) => {
-    checkOrigin(request);
+    requireSameOriginSignOut(request, config.publicUrl);
     const ended = await sessions.end(request, reply);
     if (ended) await signOut.everywhere(ended.user);
     return reply.redirect('/login?signed_out=1', 303);

@@ -1,4 +1,4 @@
-import { AppError, isSameOriginRequest, sendPage } from '@jwt-handoff/shared';
+import { AppError, requireSameOriginSignOut, sendPage } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import type { Server2Context } from '../context.js';
 import { homePage, signedOutPage } from '../views/pages.js';
@@ -32,12 +32,8 @@ export async function accountRoutes(app: FastifyInstance, ctx: Server2Context): 
     };
   });
 
-  // The session cookie is SameSite=Lax, so no other site's form can post it; the Origin check
-  // also turns away a sibling port on the same host.
   app.post('/logout', { config: { html: true } }, async (request, reply) => {
-    if (!isSameOriginRequest(request, config.publicUrl)) {
-      throw new AppError(403, 'csrf_failed', 'This sign-out was not sent from this site.');
-    }
+    requireSameOriginSignOut(request, config.publicUrl);
     await sessions.end(request, reply);
     return reply.redirect('/signed-out', 303);
   });
