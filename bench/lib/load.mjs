@@ -9,13 +9,34 @@ const WORKER = new URL('./load-worker.mjs', import.meta.url);
  * `specs` are { url, connections, durationSec, headers, overallRate?, randomKidIssuer? }; each
  * result is { rps (2xx per second), totalRps, p50, p99 (ms), ok, non2xx, errors, ... }.
  */
-export async function measureLoads(specs, { nodeFlags = [] } = {}) {
-  const workers = await Promise.all(specs.map(() => forkWorker(WORKER, { execArgv: nodeFlags })));
+export async function measureLoads(specs, options = {}) {
+  const generators = await startLoadGenerators(specs.length, options);
   try {
-    return await Promise.all(specs.map((spec, i) => workers[i].call('run', spec)));
+    return await generators.measure(specs);
   } finally {
-    await Promise.all(workers.map((worker) => worker.stop()));
+    await generators.stop();
   }
+}
+
+/**
+ * `count` load generators that stay up across runs, for a scenario made of many short runs: a
+ * process forked per run measures its own warm-up (JIT, connections) along with the server, and
+ * on a shared machine that was much of the noise of a 1 s run. `measure(specs)` runs specs[i]
+ * on generator i, all at once, and resolves with their results as {@link measureLoads} does.
+ */
+export async function startLoadGenerators(count, { nodeFlags = [] } = {}) {
+  const workers = await Promise.all(
+    Array.from({ length: count }, () => forkWorker(WORKER, { execArgv: nodeFlags })),
+  );
+  return {
+    measure(specs) {
+      if (specs.length > workers.length) {
+        throw new Error(`${specs.length} runs for ${workers.length} load generators`);
+      }
+      return Promise.all(specs.map((spec, i) => workers[i].call('run', spec)));
+    },
+    stop: () => Promise.all(workers.map((worker) => worker.stop())),
+  };
 }
 
 /** One autocannon run in its own process; see {@link measureLoads}. */

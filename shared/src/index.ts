@@ -6,6 +6,7 @@ export {
   type ReasonCode,
   TOKEN_REASONS,
   type TokenReason,
+  withoutStackTrace,
 } from './errors.js';
 export { cspHash, type PageOptions, type RenderedPage, renderPage, sendPage } from './html/page.js';
 export { escapeHtml, html, SafeHtml, trustedHtml } from './html/template.js';

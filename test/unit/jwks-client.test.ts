@@ -340,6 +340,22 @@ describe('createJwksClient', () => {
       expect(issuer.fetches()).toBe(2);
     });
 
+    it('refuses an unknown kid with an error that carries no stack trace (a flood must stay cheap)', async () => {
+      const client = jwksClient({ cooldownMs: 30_000 });
+      await client.refresh();
+      await advance(30_000);
+      const header = { alg: 'EdDSA', kid: 'made-up-kid' };
+      // The first lookup refetches; the second is refused within the cool-down.
+      await expect(client.getKey(header, {} as never)).rejects.toThrow();
+      const refusal = await Promise.resolve(client.getKey(header, {} as never)).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(refusal).toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+      expect(refusal?.stack ?? '').not.toMatch(/^\s+at /m);
+      expect(issuer.fetches()).toBe(2);
+    });
+
     it('picks up a newly published key with one refetch shared by concurrent verifications', async () => {
       const client = jwksClient({ cooldownMs: 30_000 });
       await client.refresh();

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors, type JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
+import { withoutStackTrace } from '../errors.js';
 import type { MetricsRegistry } from '../http/metrics.js';
 import { type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '../tokens/verifier.js';
 import { BoundedFetchError, fetchBounded } from './bounded-fetch.js';
@@ -307,7 +308,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
 
   function miss(reason: JwksMissReason, message: string): errors.JWKSNoMatchingKey {
     metrics.unknownKid(reason);
-    return new errors.JWKSNoMatchingKey(message);
+    return withoutStackTrace(() => new errors.JWKSNoMatchingKey(message));
   }
 
   function unavailable(): KeySourceUnavailableError {
