@@ -241,6 +241,8 @@ describe('createJwksClient', () => {
         cacheMaxAgeMs: 10_000,
         retryInitialDelayMs: 1_000,
         retryMaxDelayMs: 8_000,
+        // The jitter's random part at its smallest: the delays are the back-off itself.
+        random: () => 0,
       });
       client.start();
       await flush();
@@ -258,6 +260,35 @@ describe('createJwksClient', () => {
       expect(counts).toEqual([2, 3, 4, 5, 6]);
       expect(issuer.fetches()).toBe(7);
       expect(client.stats().consecutiveFailures).toBe(6);
+    });
+
+    it('shortens each retry delay by a random part drawn once per failure, so a fleet does not retry in step', async () => {
+      const draws = [1, 0.5, 0];
+      let drawn = 0;
+      const client = jwksClient({
+        cacheMaxAgeMs: 10_000,
+        retryInitialDelayMs: 1_000,
+        retryMaxDelayMs: 8_000,
+        retryJitterRatio: 0.5,
+        random: () => draws[drawn++] ?? 0,
+      });
+      client.start();
+      await flush();
+      issuer.respond(failWith(503));
+
+      // The refresh at 8 s fails: back-off 1 s less half of it; then 2 s less a quarter; then 4 s.
+      await advance(8_000, 100);
+      expect(issuer.fetches()).toBe(2);
+      const counts: number[] = [];
+      for (const delay of [500, 1_500, 4_000]) {
+        await advance(delay - 100, 100);
+        counts.push(issuer.fetches());
+        await advance(100, 100);
+      }
+      expect(counts).toEqual([2, 3, 4]);
+      expect(issuer.fetches()).toBe(5);
+      // One draw per failure, however often the schedule was looked at in between.
+      expect(drawn).toBe(4);
     });
 
     it('runs on an injected clock and timer pair', async () => {
@@ -831,6 +862,8 @@ describe('createJwksClient', () => {
     ['timeoutMs', { timeoutMs: 0 }],
     ['refreshAtRatio', { refreshAtRatio: 1.5 }],
     ['retryMaxDelayMs', { retryInitialDelayMs: 5_000, retryMaxDelayMs: 1_000 }],
+    ['retryJitterRatio', { retryJitterRatio: 1 }],
+    ['retryJitterRatio', { retryJitterRatio: -0.1 }],
   ])('refuses a bad %s option at creation', (name, options) => {
     expect(() => jwksClient(options)).toThrow(new RegExp(`option "${name}"`));
   });

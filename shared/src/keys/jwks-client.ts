@@ -57,6 +57,12 @@ export interface JwksClientOptions {
   /** Cap of the retry delay. Default 30000. */
   retryMaxDelayMs?: number;
   /**
+   * Each retry delay is shortened by a random part of up to this fraction of it, so that the
+   * verifiers of a fleet, which all saw the issuer fail at the same moment, do not all come back
+   * to it at the same moments either. In [0, 1); 0 turns jitter off. Default 0.5.
+   */
+  retryJitterRatio?: number;
+  /**
    * After a fetch that an unknown kid caused, further unknown kids trigger no new fetch for this
    * long: at most one such refetch per cool-down, however many arrive. Scheduled refreshes do
    * not start a cool-down. Default 30000.
@@ -76,6 +82,8 @@ export interface JwksClientOptions {
   onFetchError?: (error: KeySourceUnavailableError) => void;
   /** The clock, in milliseconds since the epoch. Default Date.now. */
   now?: () => number;
+  /** Random numbers in [0, 1) for the retry jitter. Default Math.random. */
+  random?: () => number;
   /** Schedules the client's timers (refresh, retry, fetch deadline). Default the global setTimeout. */
   setTimeout?(callback: () => void, ms: number): unknown;
   /** Cancels a timer made by `setTimeout`. Default the global clearTimeout. */
@@ -84,7 +92,7 @@ export interface JwksClientOptions {
 
 type DefaultedOption = Exclude<
   keyof JwksClientOptions,
-  'url' | 'dispatcher' | 'metrics' | 'onFetchError' | 'now' | 'setTimeout' | 'clearTimeout'
+  'url' | 'dispatcher' | 'metrics' | 'onFetchError' | 'now' | 'random' | 'setTimeout' | 'clearTimeout'
 >;
 
 /** Defaults of {@link JwksClientOptions}, with units in the names. */
@@ -100,6 +108,7 @@ export const JWKS_CLIENT_DEFAULTS: Readonly<Required<Pick<JwksClientOptions, Def
     maxStaleMs: 600_000,
     retryInitialDelayMs: 1_000,
     retryMaxDelayMs: 30_000,
+    retryJitterRatio: 0.5,
     cooldownMs: 30_000,
     // Used only when cooldownMs is left at its default too; otherwise it follows cooldownMs.
     negativeCacheMs: 30_000,
@@ -177,6 +186,8 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
   // or a key published just after a refresh would be refused for a whole cool-down.
   let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
   let lastFailureAt = Number.NEGATIVE_INFINITY;
+  // Drawn once per failure, so that every caller asking when the next retry is sees one answer.
+  let retryDelayMs = 0;
   let lastError: KeySourceUnavailableError | undefined;
   let consecutiveFailures = 0;
   let fetchCount = 0;
@@ -190,14 +201,11 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
   const freshUntil = () => fetchedAt + freshMs;
   const staleUntil = () => freshUntil() + settings.maxStaleMs;
   const isUsable = (t: number) => keys !== undefined && t < staleUntil();
-  const retryAt = () =>
-    consecutiveFailures === 0
-      ? Number.NEGATIVE_INFINITY
-      : lastFailureAt +
-        Math.min(
-          settings.retryMaxDelayMs,
-          settings.retryInitialDelayMs * 2 ** Math.min(consecutiveFailures - 1, 30),
-        );
+  const retryAt = () => (consecutiveFailures === 0 ? Number.NEGATIVE_INFINITY : lastFailureAt + retryDelayMs);
+  /** Capped exponential back-off after the nth failure in a row, less its random part. */
+  const backOff = (failures: number) =>
+    Math.min(settings.retryMaxDelayMs, settings.retryInitialDelayMs * 2 ** Math.min(failures - 1, 30)) *
+    (1 - settings.retryJitterRatio * settings.random());
   const refreshDueAt = () => fetchedAt + freshMs * settings.refreshAtRatio;
 
   const metrics = declareMetrics(settings, {
@@ -264,6 +272,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       });
       consecutiveFailures += 1;
       lastFailureAt = now();
+      retryDelayMs = backOff(consecutiveFailures);
       lastError = error;
       metrics.fetched(outcome);
       try {
@@ -421,6 +430,7 @@ type Settings = typeof JWKS_CLIENT_DEFAULTS & {
   metrics: MetricsRegistry | undefined;
   onFetchError: ((error: KeySourceUnavailableError) => void) | undefined;
   now: () => number;
+  random: () => number;
 };
 
 /** Spreads the defaults (an option left undefined takes its default) and checks every option once. */
@@ -435,6 +445,7 @@ function resolveOptions(options: JwksClientOptions): Settings {
     metrics: options.metrics,
     onFetchError: options.onFetchError,
     now: options.now ?? (() => Date.now()),
+    random: options.random ?? Math.random,
   };
   const positive = ['timeoutMs', 'maxResponseBytes', 'cacheMaxAgeMs', 'retryInitialDelayMs'] as const;
   for (const name of positive) {
@@ -455,6 +466,8 @@ function resolveOptions(options: JwksClientOptions): Settings {
   if (!Number.isInteger(settings.maxRedirects)) fail('maxRedirects', 'must be an integer');
   if (settings.retryMaxDelayMs < settings.retryInitialDelayMs)
     fail('retryMaxDelayMs', 'must not be below retryInitialDelayMs');
+  if (!(settings.retryJitterRatio >= 0 && settings.retryJitterRatio < 1))
+    fail('retryJitterRatio', 'must be in [0, 1)');
   if (!(settings.refreshAtRatio > 0 && settings.refreshAtRatio <= 1))
     fail('refreshAtRatio', 'must be in (0, 1]');
   if (!Array.isArray(settings.algorithms) || settings.algorithms.length === 0)
