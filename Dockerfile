@@ -38,14 +38,16 @@ COPY --from=prod /app/shared/dist shared/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
+# Both services answer /readyz on their own PORT (each target sets it); images built from this
+# stage inherit the check.
+HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=30 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 FROM runtime AS server1
 COPY --from=prod /app/services/server1/package.json services/server1/
 COPY --from=prod /app/services/server1/dist services/server1/dist
 ENV PORT=4001
 EXPOSE 4001
-HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=30 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "services/server1/dist/main.js"]
 
 FROM runtime AS server2
@@ -53,8 +55,6 @@ COPY --from=prod /app/services/server2/package.json services/server2/
 COPY --from=prod /app/services/server2/dist services/server2/dist
 ENV PORT=4002
 EXPOSE 4002
-HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=30 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "services/server2/dist/main.js"]
 
 # ---- e2e: the end-to-end flows, run against the services named by SERVER1_URL/SERVER2_URL ----

@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metricValue, rssBytes } from '../lib/metrics.mjs';
 import { startServer2 } from '../lib/server2.mjs';
+import { summarize } from '../lib/stats.mjs';
 import { atMost } from '../lib/targets.mjs';
 import { forkWorker } from '../lib/worker-process.mjs';
 
@@ -27,7 +28,6 @@ const ROW_LIFE_MS = (TOKEN_LIFETIME_SEC + LEEWAY_SEC + PURGE_INTERVAL_SEC + 1) *
 const COMPLETED = 'server2_handoffs_total{outcome="completed"}';
 const thousands = (n) => `${n / 1000}k`;
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-const single = (value) => ({ median: value, min: value, max: value, n: 1 });
 
 export async function run({ issuer, options, log }) {
   // --quick checks the same property on a smaller scale: memory after warm-up does not grow
@@ -104,8 +104,8 @@ export async function run({ issuer, options, log }) {
       `one server2, ${CONCURRENCY} handoffs in flight (start, callback, complete), tokens minted by a key ` +
       `server2 trusts; ${USERS} users, each browser keeping its s2_session, sign in again and again`,
     measurements: [
-      { name: `first ${first} handoffs`, rps: single(runs[0].rate) },
-      { name: `next ${second - first} handoffs`, rps: single(runs[1].rate) },
+      { name: `first ${first} handoffs`, rps: summarize([runs[0].rate]) },
+      { name: `next ${second - first} handoffs`, rps: summarize([runs[1].rate]) },
     ],
     values: [
       { name: `RSS after ${first} handoffs`, text: mib(early.rss) },
@@ -122,17 +122,19 @@ export async function run({ issuer, options, log }) {
       },
       { name: 'sessions after the run', text: String(late.sessions) },
     ],
-    ratios: [{ name: `RSS after ${thousands(second)} / after ${thousands(first)}`, ...single(rssRatio) }],
+    ratios: [
+      { name: `RSS after ${thousands(second)} / after ${thousands(first)}`, ...summarize([rssRatio]) },
+    ],
     targets: [
       atMost(
         `Memory: RSS after ${thousands(second)} handoffs at most 1.3x RSS after ${thousands(first)}`,
-        single(rssRatio),
+        summarize([rssRatio]),
         1.3,
         'always',
       ),
       atMost(
         'Memory: replay rows bounded by token lifetime (rows / handoffs in the last lifetime + leeway + purge interval)',
-        single(worst.rows / worst.allowed),
+        summarize([worst.rows / worst.allowed]),
         1,
         'always',
       ),

@@ -56,15 +56,19 @@ describe('health and metrics', () => {
 });
 
 describe('bad input is a 4xx, never a 500', () => {
-  /** A login post with a valid CSRF pair but the given content type and body. */
-  async function loginPost(contentType: string, payload: string) {
+  /**
+   * A login post from a browser holding the form's CSRF cookie, with the given content type and
+   * body; a body function gets the form's csrf_token, percent-encoded.
+   */
+  async function loginPost(contentType: string, payload: string | ((csrf: string) => string)) {
     const jar = new CookieJar();
-    await browse(server.app, jar, { url: '/login' });
+    const form = await browse(server.app, jar, { url: '/login' });
+    const csrf = encodeURIComponent(hiddenField(form.body, 'csrf_token'));
     return browse(server.app, jar, {
       method: 'POST',
       url: '/login',
       headers: { 'content-type': contentType },
-      payload,
+      payload: typeof payload === 'string' ? payload : payload(csrf),
     });
   }
 
@@ -188,32 +192,21 @@ describe('bad input is a 4xx, never a 500', () => {
   });
 
   it('treats repeated username fields as a failed sign-in, not a crash', async () => {
-    const jar = new CookieJar();
-    const form = await browse(server.app, jar, { url: '/login' });
-    const csrf = encodeURIComponent(hiddenField(form.body, 'csrf_token'));
-
-    const response = await browse(server.app, jar, {
-      method: 'POST',
-      url: '/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `csrf_token=${csrf}&username=alice&username=bob&password=${encodeURIComponent(DEMO_PASSWORD)}`,
-    });
+    const response = await loginPost(
+      'application/x-www-form-urlencoded',
+      (csrf) =>
+        `csrf_token=${csrf}&username=alice&username=bob&password=${encodeURIComponent(DEMO_PASSWORD)}`,
+    );
 
     expect(response.statusCode).toBe(401);
     expect(pageReason(response.body)).toBe('invalid_credentials');
   });
 
   it('refuses a repeated csrf_token field as csrf_failed', async () => {
-    const jar = new CookieJar();
-    const form = await browse(server.app, jar, { url: '/login' });
-    const csrf = encodeURIComponent(hiddenField(form.body, 'csrf_token'));
-
-    const response = await browse(server.app, jar, {
-      method: 'POST',
-      url: '/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `csrf_token=${csrf}&csrf_token=${csrf}&username=alice&password=x`,
-    });
+    const response = await loginPost(
+      'application/x-www-form-urlencoded',
+      (csrf) => `csrf_token=${csrf}&csrf_token=${csrf}&username=alice&password=x`,
+    );
 
     expect(response.statusCode).toBe(403);
     expect(pageReason(response.body)).toBe('csrf_failed');

@@ -320,27 +320,42 @@ describe('scheduled rotation (KEY_ROTATION_INTERVAL)', () => {
   });
 });
 
-describe('ES256', () => {
-  const dataDirs: Array<{ remove: () => void }> = [];
-  const servers: TestServer1[] = [];
+// The ES256 and environment-key tests each start their own server1 on a fresh data dir; all of
+// them are closed and removed after the file.
+const ownServers: TestServer1[] = [];
+const ownDataDirs: Array<{ remove: () => void }> = [];
 
-  async function startServer(env: Record<string, string>) {
-    const dataDir = createDataDir();
-    dataDirs.push(dataDir);
-    const server = await buildServer1(dataDir.path, env);
-    servers.push(server);
-    const alice = new CookieJar();
-    await signIn(server.app, alice);
-    return { server, alice, dataDir: dataDir.path };
+afterAll(async () => {
+  for (const server of ownServers) await server.app.close();
+  for (const dataDir of ownDataDirs) dataDir.remove();
+});
+
+/** A server1 with `env` on a fresh data dir, and alice signed in to it. */
+async function startSignedIn(env: Record<string, string>) {
+  const dataDir = createDataDir();
+  ownDataDirs.push(dataDir);
+  const server = await buildServer1(dataDir.path, env);
+  ownServers.push(server);
+  const alice = new CookieJar();
+  await signIn(server.app, alice);
+  return { server, alice, dataDir: dataDir.path };
+}
+
+/** The error server1 fails to start with, given `env`. */
+async function startError(env: Record<string, string>): Promise<Error> {
+  const dataDir = createDataDir();
+  ownDataDirs.push(dataDir);
+  try {
+    ownServers.push(await buildServer1(dataDir.path, env));
+  } catch (err) {
+    return err as Error;
   }
+  throw new Error('server1 started');
+}
 
-  afterAll(async () => {
-    for (const server of servers) await server.app.close();
-    for (const dataDir of dataDirs) dataDir.remove();
-  });
-
+describe('ES256', () => {
   it('SIGNING_ALG=ES256 generates a P-256 key, published for ES256 only, and signs ES256 with it', async () => {
-    const { server, alice } = await startServer({ SIGNING_ALG: 'ES256' });
+    const { server, alice } = await startSignedIn({ SIGNING_ALG: 'ES256' });
     const jwks = await publishedKeys(server.app);
     const [key] = jwks.keys as [JWK];
 
@@ -354,7 +369,7 @@ describe('ES256', () => {
   });
 
   it('switching SIGNING_ALG takes effect through a rotation; each key keeps signing with its own alg', async () => {
-    const { server, alice, dataDir } = await startServer(TIMING_ENV);
+    const { server, alice, dataDir } = await startSignedIn(TIMING_ENV);
     const [eddsaKid] = await publishedKids(server.app);
 
     const { rotatedAt, newKid } = await rotateWhileRunning(server, dataDir, {
@@ -398,41 +413,12 @@ describe('keys from the environment (SIGNING_KEY, SIGNING_KEY_NEXT, SIGNING_KEY_
   const current = generateKeyPairSync('ed25519');
   const next = generateKeyPairSync('ed25519');
   const previous = generateKeyPairSync('ed25519');
-  const dataDirs: Array<{ remove: () => void }> = [];
-  const servers: TestServer1[] = [];
-
-  async function startServer(env: Record<string, string>) {
-    const dataDir = createDataDir();
-    dataDirs.push(dataDir);
-    const server = await buildServer1(dataDir.path, env);
-    servers.push(server);
-    const alice = new CookieJar();
-    await signIn(server.app, alice);
-    return { server, alice, dataDir: dataDir.path };
-  }
-
-  /** Whether server1 fails to start with `env`, and with which error. */
-  async function startError(env: Record<string, string>): Promise<Error> {
-    const dataDir = createDataDir();
-    dataDirs.push(dataDir);
-    try {
-      servers.push(await buildServer1(dataDir.path, env));
-    } catch (err) {
-      return err as Error;
-    }
-    throw new Error('server1 started');
-  }
-
-  afterAll(async () => {
-    for (const server of servers) await server.app.close();
-    for (const dataDir of dataDirs) dataDir.remove();
-  });
 
   it.each([
     ['a PKCS#8 PEM', pkcs8Pem(current.privateKey)],
     ['a private JWK', privateJwk(current.privateKey)],
   ])('publishes exactly SIGNING_KEY given as %s, and signs with it', async (_form, value) => {
-    const { server, alice, dataDir } = await startServer({ SIGNING_KEY: value });
+    const { server, alice, dataDir } = await startSignedIn({ SIGNING_KEY: value });
     const kid = await thumbprintOf(current);
     const jwks = await publishedKeys(server.app);
 
@@ -462,7 +448,7 @@ describe('keys from the environment (SIGNING_KEY, SIGNING_KEY_NEXT, SIGNING_KEY_
       { SIGNING_KEY: asJwk },
     ];
     for (const env of forms) {
-      const { server, alice } = await startServer(env);
+      const { server, alice } = await startSignedIn(env);
 
       expect((await publishedKeys(server.app)).keys).toEqual([
         expect.objectContaining({ kid, kty: 'EC', crv: 'P-256', alg: 'ES256' }),
@@ -474,7 +460,7 @@ describe('keys from the environment (SIGNING_KEY, SIGNING_KEY_NEXT, SIGNING_KEY_
   });
 
   it('publishes SIGNING_KEY_NEXT and SIGNING_KEY_PREVIOUS but never signs with them', async () => {
-    const { server } = await startServer({
+    const { server } = await startSignedIn({
       SIGNING_KEY: pkcs8Pem(current.privateKey),
       SIGNING_KEY_NEXT: privateJwk(next.privateKey),
       SIGNING_KEY_PREVIOUS: pkcs8Pem(previous.privateKey),

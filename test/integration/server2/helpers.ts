@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApp, loadConfig, type Server2Config } from '@jwt-handoff/server2';
 import { createLocalKeySource, type KeySource, KeySourceUnavailableError } from '@jwt-handoff/shared';
+import { withOverrides } from '@jwt-handoff/testkit';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { expect, onTestFinished } from 'vitest';
@@ -122,15 +123,6 @@ export function logoutClaims(clock: TestClock, overrides: Claims = {}): Claims {
     },
     overrides,
   );
-}
-
-/** `base` with `overrides` applied; a member overridden with `undefined` is left out. */
-function withOverrides(base: Claims, overrides: Claims): Claims {
-  const claims: Claims = { ...base, ...overrides };
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete claims[name];
-  }
-  return claims;
 }
 
 /**

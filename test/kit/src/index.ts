@@ -1,4 +1,5 @@
 export { Browser, type Page } from './browser.js';
+export { withOverrides } from './claims.js';
 export { CookieJar } from './cookie-jar.js';
 export { type HandoffRun, handoff } from './flows.js';
 export { findForm, type ParsedForm, parseForms } from './html-form.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { withOverrides } from '@jwt-handoff/testkit';
 import {
   type CompactJWSHeaderParameters,
   CompactSign,
@@ -97,14 +98,6 @@ export function logoutClaims(overrides: Claims = {}, iat = T0): Claims {
     },
     overrides,
   );
-}
-
-function withOverrides(base: Claims, overrides: Claims): Claims {
-  const claims: Claims = { ...base, ...overrides };
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete claims[name];
-  }
-  return claims;
 }
 
 /**
