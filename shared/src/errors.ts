@@ -51,21 +51,65 @@ export type ReasonCode = TokenReason | (typeof OTHER_REASONS)[number];
 /** The full list, for documentation and for tests that check a response uses a known code. */
 export const REASON_CODES: readonly ReasonCode[] = [...TOKEN_REASONS, ...OTHER_REASONS];
 
-/** The OAuth-style `error` word that goes with an HTTP status when a route does not name one. */
-const ERROR_FOR_STATUS: Record<number, string> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-  503: 'temporarily_unavailable',
-};
+/** How a reason code is answered: its HTTP status and the OAuth-style `error` word. */
+export interface ReasonSpec {
+  readonly statusCode: number;
+  readonly error: string;
+}
+
+const badRequest = { statusCode: 400, error: 'invalid_request' } as const;
+// A refused token, as the browser and back-channel routes answer it. API routes answer the same
+// reasons with 401 (RFC 6750), through `refusedToken(result, { statusCode: 401 })`.
+const badToken = { statusCode: 400, error: 'invalid_token' } as const;
+
+/**
+ * Every reason code bound to how it is answered, in one table (as fastify's `lib/errors.js`
+ * binds each `FST_ERR_*` to its status). A throw site names the reason and its message, nothing
+ * else: `throw new AppError('txn_unknown', 'This sign-in link was already used.')`.
+ */
+export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
+  token_missing: badToken,
+  token_malformed: badToken,
+  token_too_large: badToken,
+  unsupported_alg: badToken,
+  unknown_kid: badToken,
+  invalid_signature: badToken,
+  invalid_type: badToken,
+  invalid_issuer: badToken,
+  invalid_audience: badToken,
+  token_expired: badToken,
+  token_not_yet_valid: badToken,
+  lifetime_too_long: badToken,
+  token_replayed: badToken,
+  token_revoked: badToken,
+  // The one place that decides that a key outage is ours, not the client's: 503, so that the
+  // caller (a browser, or server1's back-channel retries) may try again.
+  jwks_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },
+  state_mismatch: badRequest,
+  state_missing: badRequest,
+  txn_unknown: badRequest,
+  invalid_client: badRequest,
+  invalid_redirect_uri: badRequest,
+  insufficient_scope: { statusCode: 403, error: 'insufficient_scope' },
+  session_missing: { statusCode: 401, error: 'unauthorized' },
+  invalid_credentials: { statusCode: 401, error: 'unauthorized' },
+  csrf_failed: { statusCode: 403, error: 'forbidden' },
+  rate_limited: { statusCode: 429, error: 'too_many_requests' },
+  invalid_request: badRequest,
+  unsupported_media_type: { statusCode: 415, error: 'unsupported_media_type' },
+  body_too_large: { statusCode: 413, error: 'payload_too_large' },
+  not_found: { statusCode: 404, error: 'not_found' },
+  not_ready: { statusCode: 503, error: 'temporarily_unavailable' },
+  internal_error: { statusCode: 500, error: 'server_error' },
+});
 
 export interface AppErrorOptions {
-  /** The `error` field of the JSON body; derived from the status when left out. */
+  /**
+   * Overrides the table's status for this answer. Only token refusals on API routes need it
+   * (401 rather than 400); a 5xx reason keeps its status whatever is asked.
+   */
+  statusCode?: number;
+  /** Overrides the table's `error` word (e.g. `invalid_token` on an API's 401). */
   error?: string;
   /** Extra response headers, such as `WWW-Authenticate` or `Retry-After`. */
   headers?: Readonly<Record<string, string>>;
@@ -94,24 +138,44 @@ export function withoutStackTrace<T>(create: () => T): T {
  * trace (see {@link withoutStackTrace}); a 5xx keeps its stack, since it reports a fault.
  */
 export class AppError extends Error {
-  readonly status: number;
+  /** The HTTP status, named as fastify names it. */
+  readonly statusCode: number;
   readonly reason: ReasonCode;
   readonly error: string;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, reason: ReasonCode, message: string, options: AppErrorOptions = {}) {
+  constructor(reason: ReasonCode, message: string, options: AppErrorOptions = {}) {
+    const spec = REASONS[reason];
+    // A 5xx reason is a fault of ours: no caller can make it read as the client's.
+    const fault = spec.statusCode >= 500;
+    const statusCode = fault ? spec.statusCode : (options.statusCode ?? spec.statusCode);
     const limit = Error.stackTraceLimit;
-    if (status < 500) Error.stackTraceLimit = 0;
+    if (statusCode < 500) Error.stackTraceLimit = 0;
     try {
       super(message);
     } finally {
       Error.stackTraceLimit = limit;
     }
     this.name = 'AppError';
-    this.status = status;
+    this.statusCode = statusCode;
     this.reason = reason;
-    this.error =
-      options.error ?? ERROR_FOR_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request');
+    const ownError = statusCode === spec.statusCode ? spec.error : errorForStatus(statusCode);
+    this.error = fault ? spec.error : (options.error ?? ownError);
     this.headers = options.headers ?? {};
   }
+}
+
+/** The `error` word of a status the table's entry did not choose (an overridden status). */
+function errorForStatus(statusCode: number): string {
+  if (statusCode === 401) return 'unauthorized';
+  if (statusCode === 403) return 'forbidden';
+  return statusCode >= 500 ? 'server_error' : 'invalid_request';
+}
+
+/** A token the verifier refused, as the AppError that answers it (see {@link REASONS}). */
+export function refusedToken(
+  refused: { readonly reason: TokenReason; readonly message: string },
+  options: AppErrorOptions = {},
+): AppError {
+  return new AppError(refused.reason, refused.message, options);
 }

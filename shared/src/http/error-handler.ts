@@ -18,25 +18,21 @@ declare module 'fastify' {
 export function installErrorHandling(app: FastifyInstance, serviceName: string): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const appError = toAppError(err);
-    if (appError.status >= 500) request.log.error({ err }, 'unhandled error');
-    else request.log.info({ reason: appError.reason, status: appError.status }, 'request refused');
+    if (appError.statusCode >= 500) request.log.error({ err }, 'unhandled error');
+    else request.log.info({ reason: appError.reason, status: appError.statusCode }, 'request refused');
     return sendError(request, reply, appError);
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const error = new AppError(
-      404,
-      'not_found',
-      `no route for ${request.method} ${request.url.split('?')[0]}`,
-    );
+    const error = new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
     return sendError(request, reply, error);
   });
 
   function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {
     reply.headers(error.headers);
-    if (wantsHtml(request)) return sendPage(reply, errorPage(serviceName, error), error.status);
+    if (wantsHtml(request)) return sendPage(reply, errorPage(serviceName, error), error.statusCode);
     return reply
-      .code(error.status)
+      .code(error.statusCode)
       .header('cache-control', 'no-store')
       .type('application/json; charset=utf-8')
       .send({ error: error.error, reason: error.reason });
@@ -55,15 +51,15 @@ export function toAppError(err: FastifyError | AppError): AppError {
   if (err instanceof AppError) return err;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError(413, 'body_too_large', 'the request body is too large');
+      return new AppError('body_too_large', 'the request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError(415, 'unsupported_media_type', 'this content type is not accepted here');
+      return new AppError('unsupported_media_type', 'this content type is not accepted here');
   }
-  if (err.validation) return new AppError(400, 'invalid_request', err.message);
+  if (err.validation) return new AppError('invalid_request', err.message);
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500)
-    return new AppError(status, 'invalid_request', 'the request is not valid');
-  return new AppError(500, 'internal_error', 'internal error');
+    return new AppError('invalid_request', 'the request is not valid', { statusCode: status });
+  return new AppError('internal_error', 'internal error');
 }
 
 /** The page a browser sees for a refused request: the message and the stable reason code. */
@@ -73,7 +69,7 @@ function errorPage(service: string, error: AppError) {
     title: 'Something went wrong',
     body: html`<h1>Something went wrong</h1>
 <p class="error">${error.message}</p>
-<p class="note">Reason: <code data-reason>${error.reason}</code> (HTTP ${error.status})</p>
+<p class="note">Reason: <code data-reason>${error.reason}</code> (HTTP ${error.statusCode})</p>
 <p><a href="/">Back to the start</a></p>`,
   });
 }

@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 export function formFields(request: FastifyRequest): Readonly<Record<string, unknown>> {
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
-    throw new AppError(415, 'unsupported_media_type', 'send this form as application/x-www-form-urlencoded');
+    throw new AppError('unsupported_media_type', 'send this form as application/x-www-form-urlencoded');
   }
   const body = request.body;
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};

@@ -21,7 +21,7 @@ export function isSameOriginRequest(request: FastifyRequest, publicUrl: string):
  */
 export function requireSameOriginSignOut(request: FastifyRequest, publicUrl: string): void {
   if (!isSameOriginRequest(request, publicUrl)) {
-    throw new AppError(403, 'csrf_failed', 'This sign-out was not sent from this site.');
+    throw new AppError('csrf_failed', 'This sign-out was not sent from this site.');
   }
 }
 

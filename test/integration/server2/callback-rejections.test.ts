@@ -284,7 +284,8 @@ describe('POST /handoff/callback refuses', () => {
 
     const response = await postCallback(server, await server.mint());
 
-    expectRefused(response, 503, 'jwks_unavailable');
+    // An outage is ours, not the token's: it is not called invalid.
+    expectRefused(response, 503, 'jwks_unavailable', 'temporarily_unavailable');
   });
 });
 
@@ -303,7 +304,7 @@ describe('POST /handoff/callback accepts', () => {
     };
     const server = await startServer2({ keySource: flaky });
     const token = await mintToken(key, handoffClaims(server.clock));
-    expectRefused(await postCallback(server, token), 503, 'jwks_unavailable');
+    expectRefused(await postCallback(server, token), 503, 'jwks_unavailable', 'temporarily_unavailable');
 
     up = true;
 

@@ -19,22 +19,21 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server1Context): 
   app.get('/handoff/authorize', { config: { html: true } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const client = config.clients.find((candidate) => candidate.id === query.client_id);
-    if (!client) throw new AppError(400, 'invalid_client', 'This sign-in link names an unknown service.');
+    if (!client) throw new AppError('invalid_client', 'This sign-in link names an unknown service.');
     const redirectUri = query.redirect_uri;
     // Exact string comparison with a registered URI: no prefix, no normalisation.
     if (typeof redirectUri !== 'string' || !client.redirectUris.includes(redirectUri)) {
       throw new AppError(
-        400,
         'invalid_redirect_uri',
         'This sign-in link has a return address that is not registered.',
       );
     }
     const state = query.state;
     if (state === undefined || state === '') {
-      throw new AppError(400, 'state_missing', 'This sign-in link has no state parameter.');
+      throw new AppError('state_missing', 'This sign-in link has no state parameter.');
     }
     if (typeof state !== 'string' || !STATE_PATTERN.test(state)) {
-      throw new AppError(400, 'invalid_request', 'This sign-in link has a malformed state parameter.');
+      throw new AppError('invalid_request', 'This sign-in link has a malformed state parameter.');
     }
 
     const signedIn = await sessions.current(request);

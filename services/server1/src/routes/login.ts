@@ -56,7 +56,6 @@ export async function loginRoutes(app: FastifyInstance, ctx: Server1Context): Pr
       !secretsEqual(textField(fields, 'csrf_token'), csrfToken)
     ) {
       throw new AppError(
-        403,
         'csrf_failed',
         'This form has expired or was not sent from this site. Reload it and try again.',
       );
@@ -68,7 +67,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: Server1Context): Pr
     const retryAfter = loginThrottle.retryAfterSec(username, request.ip, now());
     if (retryAfter > 0) {
       metrics.login({ outcome: 'throttled' });
-      throw new AppError(429, 'rate_limited', 'Too many failed sign-ins. Wait a while and try again.', {
+      throw new AppError('rate_limited', 'Too many failed sign-ins. Wait a while and try again.', {
         headers: { 'retry-after': String(retryAfter) },
       });
     }

@@ -15,7 +15,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Server2Context): 
 
   app.get('/me', async (request, reply) => {
     const session = await sessions.current(request);
-    if (!session) throw new AppError(401, 'session_missing', 'not signed in');
+    if (!session) throw new AppError('session_missing', 'not signed in');
     const { claims } = session;
     reply.header('cache-control', 'no-store');
     return {

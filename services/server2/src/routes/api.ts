@@ -16,8 +16,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: Server2Context): Prom
   app.get('/api/users/:sub/activity', async (request, reply) => {
     await authorizeServiceCall(request, ACTIVITY_SCOPE);
     const { sub } = request.params as { sub: string };
-    if (sub.length === 0 || sub.length > 256)
-      throw new AppError(400, 'invalid_request', 'sub is not a user id');
+    if (sub.length === 0 || sub.length > 256) throw new AppError('invalid_request', 'sub is not a user id');
     reply.header('cache-control', 'no-store');
     return activityReport(sub, { sessions: sessionStore, activity }, now());
   });

@@ -1,4 +1,4 @@
-import { AppError, formFields, textField } from '@jwt-handoff/shared';
+import { formFields, refusedToken, textField } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import type { Server2Context } from '../context.js';
 import { TXN_TTL_MS } from './handoff.js';
@@ -18,8 +18,9 @@ export async function backchannelLogoutRoutes(app: FastifyInstance, ctx: Server2
     const result = await verifyLogoutToken(token);
     if (!result.ok) {
       metrics.tokenRejected({ kind: 'logout', reason: result.reason });
-      const status = result.reason === 'jwks_unavailable' ? 503 : 400;
-      throw new AppError(status, result.reason, result.message);
+      // OpenID Connect Back-Channel Logout 1.0, section 2.8: a refused logout token is a 400
+      // `invalid_request`; a key outage stays a 503, so that server1 retries.
+      throw refusedToken(result, { error: 'invalid_request' });
     }
     const { sub, sid, tokens_valid_after: tokensValidAfter } = result.claims;
     if (sub !== undefined && tokensValidAfter !== undefined)

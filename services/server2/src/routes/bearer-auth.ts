@@ -1,4 +1,4 @@
-import { AppError, type ServiceClaims, type TokenVerifier } from '@jwt-handoff/shared';
+import { AppError, REASONS, refusedToken, type ServiceClaims, type TokenVerifier } from '@jwt-handoff/shared';
 import type { FastifyRequest } from 'fastify';
 
 /**
@@ -17,23 +17,32 @@ export function createBearerAuth(
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
       onReject('token_missing');
-      throw new AppError(401, 'token_missing', 'a Bearer token is required', { headers: challenge('') });
+      throw new AppError('token_missing', 'a Bearer token is required', {
+        statusCode: 401,
+        headers: challenge(''),
+      });
     }
     const match = /^Bearer ([^\s]+)$/i.exec(header);
     const result = await verify(match?.[1]);
     if (!result.ok) {
       const reason = match ? result.reason : 'token_malformed';
       onReject(reason);
-      if (reason === 'jwks_unavailable') throw new AppError(503, reason, result.message);
-      throw new AppError(401, reason, `the token was refused: ${reason}`, {
-        error: 'invalid_token',
-        headers: challenge(`, error="invalid_token", error_description="${reason}"`),
-      });
+      // A key outage is ours (REASONS makes it a 503): the token is not called invalid.
+      if (REASONS[reason].statusCode >= 500) throw refusedToken(result);
+      // RFC 6750: a bad token on an API is a 401 with a challenge naming the error.
+      throw refusedToken(
+        { reason, message: `the token was refused: ${reason}` },
+        {
+          statusCode: 401,
+          error: 'invalid_token',
+          headers: challenge(`, error="invalid_token", error_description="${reason}"`),
+        },
+      );
     }
     const granted = result.claims.scope.split(' ');
     if (!granted.includes(scope)) {
       onReject('insufficient_scope');
-      throw new AppError(403, 'insufficient_scope', `the token lacks the scope ${scope}`, {
+      throw new AppError('insufficient_scope', `the token lacks the scope ${scope}`, {
         error: 'insufficient_scope',
         headers: challenge(`, error="insufficient_scope", scope="${scope}"`),
       });

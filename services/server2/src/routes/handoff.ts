@@ -1,4 +1,12 @@
-import { AppError, formFields, hashSecret, randomId, secretsEqual, textField } from '@jwt-handoff/shared';
+import {
+  AppError,
+  formFields,
+  hashSecret,
+  randomId,
+  refusedToken,
+  secretsEqual,
+  textField,
+} from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import type { Server2Context } from '../context.js';
 
@@ -30,9 +38,7 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): 
     if (!result.ok) {
       metrics.tokenRejected({ kind: 'handoff', reason: result.reason });
       metrics.handoff({ outcome: 'rejected' });
-      // An outage of the key source is ours, not the client's: 503, so it can be retried.
-      const status = result.reason === 'jwks_unavailable' ? 503 : 400;
-      throw new AppError(status, result.reason, result.message, { error: 'invalid_token' });
+      throw refusedToken(result);
     }
     const txn = randomId();
     await txns.put(hashSecret(txn), result.claims, now() + TXN_TTL_MS);
@@ -48,7 +54,6 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): 
     if (!claims) {
       metrics.handoff({ outcome: 'rejected' });
       throw new AppError(
-        400,
         'txn_unknown',
         'This sign-in link was already used or has expired. Please start again.',
       );
@@ -63,7 +68,6 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): 
       if (current !== undefined && current.sub === claims.sub) return reply.redirect('/', 303);
       metrics.handoff({ outcome: 'rejected' });
       throw new AppError(
-        400,
         'state_mismatch',
         'This sign-in was not started in this browser. Please start again.',
       );
@@ -72,7 +76,7 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server2Context): 
     // through the back-channel since the callback.
     if (await isRevoked(claims)) {
       metrics.handoff({ outcome: 'rejected' });
-      throw new AppError(400, 'token_revoked', 'This sign-in was revoked. Please start again.');
+      throw new AppError('token_revoked', 'This sign-in was revoked. Please start again.');
     }
     stateCookie.clear(reply);
     await sessions.start(request, reply, claims);
