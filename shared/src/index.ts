@@ -15,7 +15,13 @@ export { cspHash, type PageOptions, type RenderedPage, renderPage, sendPage } fr
 export { escapeHtml, html, SafeHtml, trustedHtml } from './html/template.js';
 export { type CookieSpec, cookieSpec } from './http/cookie-policy.js';
 export { createServiceApp, type ServiceAppOptions } from './http/create-service-app.js';
-export { installErrorHandling, toAppError } from './http/error-handler.js';
+export {
+  type AppErrorRenderer,
+  createErrorHandler,
+  installErrorHandling,
+  sendAppError,
+  toAppError,
+} from './http/error-handler.js';
 export { formFields, textField } from './http/form-body.js';
 export { type HealthRoutesOptions, healthRoutes } from './http/health-routes.js';
 export { loggerOptions, maskSecretQuery } from './http/logger-options.js';
@@ -49,6 +55,30 @@ export {
   REMOTE_KEY_SOURCE_DEFAULTS,
   type RemoteKeySourceOptions,
 } from './keys/remote-key-source.js';
+export {
+  type ActivityStore,
+  createRelyingMetrics,
+  createRevocation,
+  createSqliteRelyingStores,
+  endedSidRetentionMs,
+  HANDOFF_STATE_TTL_MS,
+  RELYING_PARTY_DEFAULTS,
+  type RelyingMetrics,
+  type RelyingParty,
+  type RelyingPartyOptions,
+  type RelyingSession,
+  type RelyingSessionStore,
+  type RelyingStores,
+  type RequireSessionOptions,
+  type ResolvedRelyingPartyOptions,
+  type Revocation,
+  type RevocationOptions,
+  type RevocationStore,
+  relyingParty,
+  type SqliteRelyingStoresOptions,
+  type TxnStore,
+  type UsedJtiStore,
+} from './relying/index.js';
 export {
   createServiceClient,
   type ServiceCall,

@@ -10,33 +10,54 @@ declare module 'fastify' {
   }
 }
 
+/** Answers a request with an {@link AppError}: what every error of the services becomes. */
+export type AppErrorRenderer = (error: AppError, request: FastifyRequest, reply: FastifyReply) => unknown;
+
 /**
  * The one place where errors become HTTP responses. An {@link AppError} keeps its status and
  * reason; fastify's own input errors (validation, content type, body size) become 4xx with a
  * stable reason; anything else is a bug: logged with its stack and answered with a bare 500.
  */
 export function installErrorHandling(app: FastifyInstance, serviceName: string): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  const render: AppErrorRenderer = (error, request, reply) =>
+    sendAppError(serviceName, error, request, reply);
+  app.setErrorHandler(createErrorHandler(render));
+  app.setNotFoundHandler((request, reply) =>
+    render(
+      new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
+  );
+}
+
+/** A fastify error handler that logs, maps the error with {@link toAppError}, and renders it. */
+export function createErrorHandler(render: AppErrorRenderer) {
+  return function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const appError = toAppError(err);
     if (appError.statusCode >= 500) request.log.error({ err }, 'unhandled error');
     else request.log.info({ reason: appError.reason, status: appError.statusCode }, 'request refused');
-    return sendError(request, reply, appError);
-  });
+    return render(appError, request, reply);
+  };
+}
 
-  app.setNotFoundHandler((request, reply) => {
-    const error = new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
-    return sendError(request, reply, error);
-  });
-
-  function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {
-    reply.headers(error.headers);
-    if (wantsHtml(request)) return sendPage(reply, errorPage(serviceName, error), error.statusCode);
-    return reply
-      .code(error.statusCode)
-      .header('cache-control', 'no-store')
-      .type('application/json; charset=utf-8')
-      .send({ error: error.error, reason: error.reason });
-  }
+/**
+ * The standard answer: JSON `{ error, reason }`, or for a browser route (route config `html`) an
+ * HTML page carrying the same reason, with the error's headers either way.
+ */
+export function sendAppError(
+  serviceName: string,
+  error: AppError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  reply.headers(error.headers);
+  if (wantsHtml(request)) return sendPage(reply, errorPage(serviceName, error), error.statusCode);
+  return reply
+    .code(error.statusCode)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send({ error: error.error, reason: error.reason });
 }
 
 function wantsHtml(request: FastifyRequest): boolean {

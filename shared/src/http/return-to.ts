@@ -1,19 +1,19 @@
 /**
- * Returns `value` when it is a path on this same service, else `/`. This is what stops the
- * handoff and the login form from becoming open redirects: only a single leading slash is
- * accepted (`//host` is scheme-relative), and no backslash (browsers read `/\host` as `//host`),
- * no scheme, no control characters. Percent-encoded forms stay encoded, so a browser never sees
- * them as anything but a path.
+ * Returns `value` when it is a path on this same service, else `fallback` (a path of the service,
+ * `/` by default). This is what stops the handoff and the login form from becoming open redirects:
+ * only a single leading slash is accepted (`//host` is scheme-relative), and no backslash (browsers
+ * read `/\host` as `//host`), no scheme, no control characters. Percent-encoded forms stay encoded,
+ * so a browser never sees them as anything but a path.
  */
-export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return '/';
-  if (!value.startsWith('/') || value.startsWith('//')) return '/';
-  if (value.includes('\\') || hasControlCharacter(value)) return '/';
+export function safeReturnTo(value: unknown, fallback = '/'): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return fallback;
+  if (!value.startsWith('/') || value.startsWith('//')) return fallback;
+  if (value.includes('\\') || hasControlCharacter(value)) return fallback;
   // Resolving against a dummy origin must not change the origin: catches anything the checks
   // above missed, such as a path that normalises into a host.
   const resolved = new URL(value, 'http://return-to.invalid');
   // Dot segments can normalise `/..//host` into `//host`, so the check is made again afterwards.
-  if (resolved.origin !== 'http://return-to.invalid' || resolved.pathname.startsWith('//')) return '/';
+  if (resolved.origin !== 'http://return-to.invalid' || resolved.pathname.startsWith('//')) return fallback;
   return resolved.pathname + resolved.search + resolved.hash;
 }
 

@@ -1,5 +1,4 @@
-import type { ActivityStore } from '../stores/activity-store.js';
-import type { SessionStore } from '../stores/session-store.js';
+import type { ActivityStore, RelyingSessionStore } from '@jwt-handoff/shared';
 
 /** What `GET /api/users/:sub/activity` answers. */
 export interface ActivityReport {
@@ -15,7 +14,10 @@ const RECENT_HANDOFFS = 10;
 /** What server2 knows of a user: live sessions started through handoffs, and recent handoffs. */
 export async function activityReport(
   sub: string,
-  stores: { sessions: Pick<SessionStore, 'listForSub'>; activity: Pick<ActivityStore, 'recentHandoffs'> },
+  stores: {
+    sessions: Pick<RelyingSessionStore, 'listForSub'>;
+    activity: Pick<ActivityStore, 'recentHandoffs'>;
+  },
   now: number,
 ): Promise<ActivityReport> {
   const sessions = await stores.sessions.listForSub(sub, now);

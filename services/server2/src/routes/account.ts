@@ -1,21 +1,27 @@
-import { AppError, requireSameOriginSignOut, sendPage } from '@jwt-handoff/shared';
+import { type RelyingParty, requireSameOriginSignOut, sendPage } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
-import type { Server2Context } from '../context.js';
 import { homePage, signedOutPage } from '../views/pages.js';
 
-/** GET /, GET /me, POST /logout and the signed-out page. */
-export async function accountRoutes(app: FastifyInstance, ctx: Server2Context): Promise<void> {
-  const { config, sessions } = ctx;
+/** What the account routes use, besides the plugin's `app.requireSession()`. */
+export interface AccountRoutesOptions {
+  /** server2's public URL: sign-out posts must come from this origin. */
+  publicUrl: string;
+  endSession: RelyingParty['endSession'];
+}
 
-  app.get('/', { config: { html: true } }, async (request, reply) => {
-    const session = await sessions.current(request);
-    if (!session) return reply.redirect('/handoff/start?return_to=%2F', 303);
-    return sendPage(reply, homePage(session));
-  });
+/**
+ * GET / (sends a browser without a session to sign in), GET /me (401 without one), POST /logout
+ * and the signed-out page. Sessions come from the relying-party plugin.
+ */
+export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
+  const { publicUrl, endSession } = options;
 
-  app.get('/me', async (request, reply) => {
-    const session = await sessions.current(request);
-    if (!session) throw new AppError('session_missing', 'not signed in');
+  app.get('/', { config: { html: true }, preHandler: app.requireSession() }, async (request, reply) =>
+    sendPage(reply, homePage(request.relyingSession)),
+  );
+
+  app.get('/me', { preHandler: app.requireSession({ redirect: false }) }, async (request, reply) => {
+    const session = request.relyingSession;
     const { claims } = session;
     reply.header('cache-control', 'no-store');
     return {
@@ -33,8 +39,8 @@ export async function accountRoutes(app: FastifyInstance, ctx: Server2Context): 
   });
 
   app.post('/logout', { config: { html: true } }, async (request, reply) => {
-    requireSameOriginSignOut(request, config.publicUrl);
-    await sessions.end(request, reply);
+    requireSameOriginSignOut(request, publicUrl);
+    await endSession(request, reply);
     return reply.redirect('/signed-out', 303);
   });
 

@@ -1,23 +1,35 @@
-import { AppError } from '@jwt-handoff/shared';
+import type { ActivityStore, RelyingSessionStore } from '@jwt-handoff/shared';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { activityReport } from '../activity/activity-report.js';
-import type { Server2Context } from '../context.js';
 
 /** The scope `GET /api/users/:sub/activity` requires. */
 export const ACTIVITY_SCOPE = 'activity:read';
 
-/**
- * The API other services call with a `service+jwt` (DESIGN.md section 2). Only tokens of that
- * profile, from the configured issuer, for this service's audience, get in.
- */
-export async function apiRoutes(app: FastifyInstance, ctx: Server2Context): Promise<void> {
-  const { sessionStore, activity, authorizeServiceCall, now } = ctx;
+/** What the activity API uses, besides the plugin's `app.requireServiceToken()`. */
+export interface ApiRoutesOptions {
+  sessions: Pick<RelyingSessionStore, 'listForSub'>;
+  activity: Pick<ActivityStore, 'recentHandoffs'>;
+  now: () => number;
+}
 
-  app.get('/api/users/:sub/activity', async (request, reply) => {
-    await authorizeServiceCall(request, ACTIVITY_SCOPE);
-    const { sub } = request.params as { sub: string };
-    if (sub.length === 0 || sub.length > 256) throw new AppError('invalid_request', 'sub is not a user id');
-    reply.header('cache-control', 'no-store');
-    return activityReport(sub, { sessions: sessionStore, activity }, now());
-  });
+// A user id is opaque to server2, but bounded: a longer one is a 400 invalid_request.
+const ActivityParams = Type.Object({ sub: Type.String({ minLength: 1, maxLength: 256 }) });
+
+/**
+ * The API other services call with a `service+jwt` (docs/design.md section 2). Only tokens of that
+ * profile, from the configured issuer, for this service's audience, with the scope, get in.
+ */
+export async function apiRoutes(app: FastifyInstance, options: ApiRoutesOptions): Promise<void> {
+  const { sessions, activity, now } = options;
+
+  app.get<{ Params: Static<typeof ActivityParams> }>(
+    '/api/users/:sub/activity',
+    // The token is checked before the params are validated: a caller without one learns nothing.
+    { schema: { params: ActivityParams }, preValidation: app.requireServiceToken(ACTIVITY_SCOPE) },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return activityReport(request.params.sub, { sessions, activity }, now());
+    },
+  );
 }

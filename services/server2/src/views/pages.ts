@@ -1,5 +1,4 @@
-import { html, type RenderedPage, renderPage } from '@jwt-handoff/shared';
-import type { Session } from '../stores/session-store.js';
+import { html, type RelyingSession, type RenderedPage, renderPage } from '@jwt-handoff/shared';
 
 const SERVICE = 'server2';
 
@@ -8,7 +7,7 @@ const SHOWN_CLAIMS = ['iss', 'sub', 'aud', 'name', 'email', 'auth_time', 'iat', 
 const TIME_CLAIMS = new Set(['auth_time', 'iat', 'exp']);
 
 /** The signed-in home page: who you are, and the claims server2 verified. */
-export function homePage(session: Session): RenderedPage {
+export function homePage(session: RelyingSession): RenderedPage {
   const { claims } = session;
   const rows = SHOWN_CLAIMS.filter((name) => claims[name] !== undefined).map((name) => {
     const value = claims[name];

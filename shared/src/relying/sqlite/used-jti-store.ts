@@ -1,21 +1,11 @@
-import type { ReplayStore } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
-
-/** server2's {@link ReplayStore} with the housekeeping its table needs. */
-export interface PersistentReplayStore extends ReplayStore {
-  /** Deletes records of tokens that have expired; the table stays bounded by token lifetime. */
-  purgeExpired(now: number): Promise<number>;
-  count(): Promise<number>;
-}
+import type { UsedJtiStore } from '../stores.js';
 
 /**
  * The SQLite replay store: on disk, so a token captured before a restart is still refused after
  * it. One statement decides, so two concurrent presentations of a token cannot both win.
  */
-export function createSqliteReplayStore(
-  db: Database.Database,
-  now: () => number = Date.now,
-): PersistentReplayStore {
+export function createSqliteUsedJtiStore(db: Database.Database, now: () => number = Date.now): UsedJtiStore {
   // Inserts, or takes over a row whose token has expired; `changes` is 0 only for a live row.
   const mark = db.prepare(
     `INSERT INTO used_jtis (iss, jti, expires_at) VALUES (@iss, @jti, @expiresAt)

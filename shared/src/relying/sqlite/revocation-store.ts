@@ -1,21 +1,5 @@
 import type Database from 'better-sqlite3';
-
-/**
- * What server1 has revoked, as far as server2 needs to know. Per-user "tokens valid after" times, set by server1's "sign out everywhere" through the
- * back-channel: a handoff token for that user whose iat is at or before the time is refused.
- */
-export interface RevocationStore {
-  /** The user's time (unix seconds), or undefined when never set. */
-  tokensValidAfter(sub: string): Promise<number | undefined>;
-  /** Moves the user's time forward to `at`; an older time never replaces a newer one. */
-  revokeUntil(sub: string, at: number): Promise<void>;
-  /** Remembers that server1 session `sid` ended, until `until` (ms). */
-  endSid(sid: string, until: number): Promise<void>;
-  /** Whether server1 session `sid` is known to have ended. */
-  isSidEnded(sid: string, now: number): Promise<boolean>;
-  /** Forgets ended sids past their time; returns how many. */
-  purgeExpired(now: number): Promise<number>;
-}
+import type { RevocationStore } from '../stores.js';
 
 /** The SQLite {@link RevocationStore}. */
 export function createSqliteRevocationStore(db: Database.Database): RevocationStore {

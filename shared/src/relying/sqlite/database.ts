@@ -1,5 +1,5 @@
-import { type Migration, openDatabase } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
+import { type Migration, openDatabase } from '../../sqlite/open-database.js';
 
 // Append only: a migration's index is its schema version.
 const MIGRATIONS: readonly Migration[] = [
@@ -37,15 +37,15 @@ const MIGRATIONS: readonly Migration[] = [
      sub TEXT PRIMARY KEY,
      tokens_valid_after INTEGER NOT NULL
    ) WITHOUT ROWID;`,
-  // server1 sessions that have ended, remembered for as long as a handoff from them can still
-  // be completing (a txn lives 60 s).
+  // Issuer sessions that have ended, remembered for as long as a handoff token minted before
+  // the sign-out can still be presented and completed (revocation.ts derives how long).
   `CREATE TABLE ended_sids (
      sid TEXT PRIMARY KEY,
      expires_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
 ];
 
-/** Opens server2's database, `server2.sqlite` in the data directory. */
-export function openServer2Database(dataDir: string): Database.Database {
-  return openDatabase(dataDir, 'server2.sqlite', MIGRATIONS);
+/** Opens (creating and migrating) a relying service's database, `fileName` in `dataDir`. */
+export function openRelyingDatabase(dataDir: string, fileName: string): Database.Database {
+  return openDatabase(dataDir, fileName, MIGRATIONS);
 }

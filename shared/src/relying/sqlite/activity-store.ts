@@ -1,13 +1,5 @@
 import type Database from 'better-sqlite3';
-
-/** Completed handoffs per user, for the activity API. */
-export interface ActivityStore {
-  recordHandoff(sub: string, at: number): Promise<void>;
-  /** The user's most recent handoff times (ms), newest first. */
-  recentHandoffs(sub: string, limit: number): Promise<number[]>;
-  /** Drops events older than `before` (ms). */
-  purgeBefore(before: number): Promise<number>;
-}
+import type { ActivityStore } from '../stores.js';
 
 // Only the most recent events per user are ever shown; keeping a few more than that bounds
 // the table by users rather than by traffic.

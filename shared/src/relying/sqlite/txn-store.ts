@@ -1,16 +1,6 @@
-import type { HandoffClaims } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
-
-/**
- * Verified handoff claims waiting for the browser's GET /handoff/complete: the one-time txn of
- * DESIGN.md section 1. Keyed by the hash of the txn, which itself only travels in the URL.
- */
-export interface TxnStore {
-  put(idHash: string, claims: HandoffClaims, expiresAt: number): Promise<void>;
-  /** Removes and returns the claims, or undefined when unknown, used or expired. */
-  take(idHash: string, now: number): Promise<HandoffClaims | undefined>;
-  purgeExpired(now: number): Promise<number>;
-}
+import type { HandoffClaims } from '../../tokens/claims.js';
+import type { TxnStore } from '../stores.js';
 
 /** The SQLite {@link TxnStore}. */
 export function createSqliteTxnStore(db: Database.Database): TxnStore {

@@ -1,40 +1,9 @@
-import {
-  type CookieSessionStore,
-  type HandoffClaims,
-  hashSecret,
-  isSessionLive,
-  randomId,
-  type SessionTimeouts,
-  sessionTableOperations,
-} from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
-
-/** A browser signed in to server2 through a handoff. Only the hash of its id is stored. */
-export interface Session {
-  readonly idHash: string;
-  /** The user at server1 (the token's sub). */
-  readonly sub: string;
-  /** server1's session handle (the token's sid), for back-channel sign-out. */
-  readonly sid: string | undefined;
-  /** The verified claims of the handoff token that started it. */
-  readonly claims: HandoffClaims;
-  readonly createdAt: number;
-  readonly lastSeenAt: number;
-  readonly expiresAt: number;
-}
-
-/** Where server2's sessions live; created from verified handoff claims. */
-export interface SessionStore extends CookieSessionStore<Session, HandoffClaims> {
-  /** Ends the sessions started from server1 session `sid` (of user `sub`, when given); returns how many. */
-  deleteBySid(sid: string, sub: string | undefined): Promise<number>;
-  /** Ends every session of user `sub`; returns how many. */
-  deleteBySub(sub: string): Promise<number>;
-  /** The user's live sessions, newest first. */
-  listForSub(sub: string, now: number): Promise<Session[]>;
-  /** Drops sessions past their idle or absolute timeout; returns how many. */
-  purgeExpired(now: number): Promise<number>;
-  count(): Promise<number>;
-}
+import { isSessionLive, type SessionTimeouts } from '../../http/session-cookies.js';
+import { hashSecret, randomId } from '../../http/session-id.js';
+import { sessionTableOperations } from '../../sqlite/session-table.js';
+import type { HandoffClaims } from '../../tokens/claims.js';
+import type { RelyingSession, RelyingSessionStore } from '../stores.js';
 
 interface SessionRow {
   id_hash: string;
@@ -46,8 +15,11 @@ interface SessionRow {
   expires_at: number;
 }
 
-/** The SQLite {@link SessionStore}. */
-export function createSqliteSessionStore(db: Database.Database, timeouts: SessionTimeouts): SessionStore {
+/** The SQLite {@link RelyingSessionStore}. */
+export function createSqliteSessionStore(
+  db: Database.Database,
+  timeouts: SessionTimeouts,
+): RelyingSessionStore {
   const insert = db.prepare(
     `INSERT INTO sessions (id_hash, sub, sid, claims, created_at, last_seen_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -59,10 +31,11 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
   );
 
   return {
+    timeouts,
     ...sessionTableOperations(db, timeouts, toSession),
     async create(claims, now) {
       const id = randomId();
-      const session: Session = {
+      const session: RelyingSession = {
         idHash: hashSecret(id),
         sub: claims.sub,
         sid: typeof claims.sid === 'string' ? claims.sid : undefined,
@@ -97,7 +70,7 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
   };
 }
 
-function toSession(row: SessionRow): Session {
+function toSession(row: SessionRow): RelyingSession {
   return {
     idHash: row.id_hash,
     sub: row.sub,

@@ -1,16 +1,21 @@
-import { AppError, REASONS, refusedToken, type ServiceClaims, type TokenVerifier } from '@jwt-handoff/shared';
 import type { FastifyRequest } from 'fastify';
+import { AppError, REASONS, type ReasonCode, refusedToken } from '../errors.js';
+import type { ServiceClaims } from '../tokens/claims.js';
+import type { TokenVerifier } from '../tokens/verifier.js';
+
+/** Checks an API call's Bearer service token and one scope; resolves its claims or throws. */
+export type ServiceTokenAuth = (request: FastifyRequest, scope: string) => Promise<ServiceClaims>;
 
 /**
  * Authenticates an API call by its `Authorization: Bearer` service token and checks its scope,
  * answering as RFC 6750 asks: 401 with `error="invalid_token"` for a bad token (no error code
  * when there was no token at all), 403 `insufficient_scope` naming the scope that was missing.
  */
-export function createBearerAuth(
+export function createServiceTokenAuth(
   verify: TokenVerifier<ServiceClaims>,
   realm: string,
-  onReject: (reason: string) => void,
-) {
+  onReject: (reason: ReasonCode) => void,
+): ServiceTokenAuth {
   const challenge = (fields: string) => ({ 'www-authenticate': `Bearer realm="${realm}"${fields}` });
 
   return async function authorize(request: FastifyRequest, scope: string): Promise<ServiceClaims> {

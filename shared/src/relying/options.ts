@@ -1,0 +1,208 @@
+import type { AppErrorRenderer } from '../http/error-handler.js';
+import type { MetricsRegistry } from '../http/metrics.js';
+import type { JwksClientOptions } from '../keys/jwks-client.js';
+import type { KeySource } from '../keys/key-source.js';
+import { HANDOFF_PROFILE } from '../tokens/profiles.js';
+import type { VerifiedTokenCacheOptions } from '../tokens/verified-token-cache.js';
+import { type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '../tokens/verifier.js';
+import type { RelyingStores } from './stores.js';
+
+/** Options of the `relyingParty` fastify plugin. Durations carry their unit in the name. */
+export interface RelyingPartyOptions {
+  /** The issuer's public URL: the exact `iss` accepted, and where browsers are sent to sign in. */
+  issuer: string;
+  /** This service's client id at the issuer: the only `aud` accepted. */
+  clientId: string;
+  /** This service's public URL; the callback registered at the issuer is `${publicUrl}${prefix}/handoff/callback`. */
+  publicUrl: string;
+  /** Signs the state cookie: at least 32 characters, shared by every replica of the service. */
+  sessionSecret: string;
+  /** Where sessions, used jtis, txns, revocations and activity live. Default: SQLite in `dataDir`. */
+  stores?: RelyingStores;
+  /** The folder of the default SQLite stores; required when `stores` is not given. */
+  dataDir?: string;
+  /** The default stores' file name in `dataDir`. Default `relying-party.sqlite`. */
+  databaseFile?: string;
+  /** Prefix of the plugin's routes, e.g. `/auth` for `/auth/handoff/start`. Default none. */
+  prefix?: string;
+  /** The page a handoff returns to when it names none (and the fallback for a foreign one). Default `/`. */
+  homePath?: string;
+  /** Cookie names before the `__Host-`/`__Secure-` prefix https adds. Default `s2_session`, `s2_handoff`. */
+  cookies?: { session?: string; handoffState?: string };
+  /** Shown on error pages. Default the client id. */
+  serviceName?: string;
+  /** How the plugin's routes answer a refused request. Default: an HTML page for a browser route, JSON otherwise. */
+  renderError?: AppErrorRenderer;
+  /** Algorithms the verifiers accept. Default `['EdDSA']`. */
+  algorithms?: readonly SigningAlgorithm[];
+  /** Clock leeway for exp, nbf and iat, in seconds. Default 5. */
+  clockToleranceSec?: number;
+  /** The longest handoff token lifetime accepted, in seconds. Default and largest 300. */
+  handoffMaxLifetimeSec?: number;
+  /** The issuer's JWKS. Default `${issuer}/.well-known/jwks.json`. */
+  jwksUrl?: string;
+  /** Settings of the JWKS client (timeouts, cache, cool-down, stale window); see JWKS_CLIENT_DEFAULTS. */
+  jwks?: Omit<JwksClientOptions, 'url' | 'metrics' | 'metricPrefix' | 'onFetchError' | 'now' | 'autoStart'>;
+  /** Where keys come from instead of the JWKS URL (tests; keys held locally). */
+  keySource?: KeySource;
+  /** Session idle timeout of the default stores, in milliseconds. Default 30 minutes. */
+  sessionIdleTimeoutMs?: number;
+  /** Session absolute timeout of the default stores, in milliseconds. Default 12 hours. */
+  sessionAbsoluteTimeoutMs?: number;
+  /** The verified-token cache for service tokens. Default on with 10000 entries; `false` turns it off. */
+  verifiedTokenCache?: VerifiedTokenCacheOptions | false;
+  /** Where the plugin's metrics are declared. Default a registry of its own (`app.relyingParty.metrics`). */
+  metrics?: MetricsRegistry;
+  /** Prefix of metric names. Default `relying_party`. */
+  metricPrefix?: string;
+  /** How often expired rows are purged from stores that need it, in milliseconds. Default 60000. */
+  purgeIntervalMs?: number;
+  /** How long completed handoffs are kept for activity reports, in milliseconds. Default 30 days. */
+  activityRetentionMs?: number;
+  /** The clock, in milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
+/** Defaults of {@link RelyingPartyOptions}, with units. */
+export const RELYING_PARTY_DEFAULTS = Object.freeze({
+  prefix: '',
+  homePath: '/',
+  sessionCookie: 's2_session',
+  handoffStateCookie: 's2_handoff',
+  algorithms: Object.freeze(['EdDSA'] as SigningAlgorithm[]),
+  clockToleranceSec: 5,
+  handoffMaxLifetimeSec: HANDOFF_PROFILE.maxLifetimeSec,
+  sessionIdleTimeoutMs: 30 * 60_000,
+  sessionAbsoluteTimeoutMs: 12 * 3_600_000,
+  metricPrefix: 'relying_party',
+  purgeIntervalMs: 60_000,
+  activityRetentionMs: 30 * 24 * 3_600_000,
+  /** How long verified claims wait for the browser's completion (docs/design.md section 1). */
+  txnTtlMs: 60_000,
+});
+
+/** The options once checked and completed with their defaults. */
+export interface ResolvedRelyingPartyOptions {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly publicUrl: string;
+  readonly sessionSecret: string;
+  readonly prefix: string;
+  readonly homePath: string;
+  readonly sessionCookie: string;
+  readonly handoffStateCookie: string;
+  readonly serviceName: string;
+  readonly algorithms: readonly SigningAlgorithm[];
+  readonly clockToleranceSec: number;
+  readonly handoffMaxLifetimeSec: number;
+  readonly jwksUrl: string;
+  readonly sessionIdleTimeoutMs: number;
+  readonly sessionAbsoluteTimeoutMs: number;
+  readonly metricPrefix: string;
+  readonly purgeIntervalMs: number;
+  readonly activityRetentionMs: number;
+  readonly txnTtlMs: number;
+  /** `${issuer}/handoff/authorize`. */
+  readonly authorizationEndpoint: string;
+  /** `${publicUrl}${prefix}/handoff/callback`: register exactly this at the issuer. */
+  readonly callbackUrl: string;
+}
+
+const COOKIE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Checks the options once, at registration, and completes them with their defaults. Every
+ * problem is reported at once, each naming its option, so a misconfigured app fails at start
+ * rather than letting tokens through later.
+ */
+export function resolveRelyingPartyOptions(options: RelyingPartyOptions): ResolvedRelyingPartyOptions {
+  const problems: string[] = [];
+  const url = (name: string, value: unknown): string => {
+    if (typeof value === 'string') {
+      try {
+        const parsed = new URL(value);
+        if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.pathname === '/')
+          return parsed.origin;
+        if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value.replace(/\/+$/, '');
+      } catch {
+        // reported below
+      }
+    }
+    problems.push(`"${name}" must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
+    return '';
+  };
+  const issuer = url('issuer', options.issuer);
+  const publicUrl = url('publicUrl', options.publicUrl);
+  const jwksUrl =
+    options.jwksUrl === undefined ? `${issuer}/.well-known/jwks.json` : url('jwksUrl', options.jwksUrl);
+  if (typeof options.clientId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(options.clientId))
+    problems.push('"clientId" must be 1-64 characters of letters, digits, ".", "_" or "-"');
+  if (typeof options.sessionSecret !== 'string' || options.sessionSecret.length < 32)
+    problems.push('"sessionSecret" must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  if (options.stores === undefined && typeof options.dataDir !== 'string')
+    problems.push('"dataDir" is required when "stores" is not given');
+  const prefix = options.prefix ?? RELYING_PARTY_DEFAULTS.prefix;
+  if (prefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix))
+    problems.push(
+      `"prefix" must be empty or a path such as /auth without a trailing slash, got ${JSON.stringify(prefix)}`,
+    );
+  const homePath = options.homePath ?? RELYING_PARTY_DEFAULTS.homePath;
+  if (typeof homePath !== 'string' || !homePath.startsWith('/') || homePath.startsWith('//'))
+    problems.push(`"homePath" must be a path of this service, got ${JSON.stringify(homePath)}`);
+  const sessionCookie = options.cookies?.session ?? RELYING_PARTY_DEFAULTS.sessionCookie;
+  const handoffStateCookie = options.cookies?.handoffState ?? RELYING_PARTY_DEFAULTS.handoffStateCookie;
+  for (const [name, value] of [
+    ['cookies.session', sessionCookie],
+    ['cookies.handoffState', handoffStateCookie],
+  ] as const) {
+    if (!COOKIE_NAME.test(value)) problems.push(`"${name}" must be 1-64 letters, digits, "_" or "-"`);
+  }
+  if (sessionCookie === handoffStateCookie)
+    problems.push('"cookies.session" and "cookies.handoffState" must differ');
+  const algorithms = options.algorithms ?? RELYING_PARTY_DEFAULTS.algorithms;
+  if (
+    algorithms.length === 0 ||
+    algorithms.some((alg) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg))
+  )
+    problems.push(`"algorithms" must list some of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  const clockToleranceSec = options.clockToleranceSec ?? RELYING_PARTY_DEFAULTS.clockToleranceSec;
+  if (!(clockToleranceSec >= 0 && clockToleranceSec <= 60))
+    problems.push('"clockToleranceSec" must be between 0 and 60');
+  const handoffMaxLifetimeSec = options.handoffMaxLifetimeSec ?? RELYING_PARTY_DEFAULTS.handoffMaxLifetimeSec;
+  if (!(handoffMaxLifetimeSec >= 1 && handoffMaxLifetimeSec <= HANDOFF_PROFILE.maxLifetimeSec))
+    problems.push(`"handoffMaxLifetimeSec" must be between 1 and ${HANDOFF_PROFILE.maxLifetimeSec}`);
+  const positive = (name: keyof RelyingPartyOptions, fallback: number): number => {
+    const value = (options[name] as number | undefined) ?? fallback;
+    if (!(Number.isFinite(value) && value > 0))
+      problems.push(`"${name}" must be a positive number of milliseconds`);
+    return value;
+  };
+  const resolved: ResolvedRelyingPartyOptions = {
+    issuer,
+    clientId: options.clientId,
+    publicUrl,
+    sessionSecret: options.sessionSecret,
+    prefix,
+    homePath,
+    sessionCookie,
+    handoffStateCookie,
+    serviceName: options.serviceName ?? options.clientId,
+    algorithms: Object.freeze([...algorithms]),
+    clockToleranceSec,
+    handoffMaxLifetimeSec,
+    jwksUrl,
+    sessionIdleTimeoutMs: positive('sessionIdleTimeoutMs', RELYING_PARTY_DEFAULTS.sessionIdleTimeoutMs),
+    sessionAbsoluteTimeoutMs: positive(
+      'sessionAbsoluteTimeoutMs',
+      RELYING_PARTY_DEFAULTS.sessionAbsoluteTimeoutMs,
+    ),
+    metricPrefix: options.metricPrefix ?? RELYING_PARTY_DEFAULTS.metricPrefix,
+    purgeIntervalMs: positive('purgeIntervalMs', RELYING_PARTY_DEFAULTS.purgeIntervalMs),
+    activityRetentionMs: positive('activityRetentionMs', RELYING_PARTY_DEFAULTS.activityRetentionMs),
+    txnTtlMs: RELYING_PARTY_DEFAULTS.txnTtlMs,
+    authorizationEndpoint: `${issuer}/handoff/authorize`,
+    callbackUrl: `${publicUrl}${prefix}/handoff/callback`,
+  };
+  if (problems.length > 0) throw new TypeError(`relyingParty options: ${problems.join('; ')}`);
+  return Object.freeze(resolved);
+}

@@ -1,0 +1,276 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../errors.js';
+import { cookieSpec } from '../http/cookie-policy.js';
+import { createErrorHandler, sendAppError } from '../http/error-handler.js';
+import { MetricsRegistry } from '../http/metrics.js';
+import { createSessionCookies } from '../http/session-cookies.js';
+import { createJwksClient } from '../keys/jwks-client.js';
+import type { KeySource } from '../keys/key-source.js';
+import type { HandoffClaims, LogoutClaims, ServiceClaims } from '../tokens/claims.js';
+import { HANDOFF_PROFILE, LOGOUT_PROFILE, SERVICE_PROFILE } from '../tokens/profiles.js';
+import { createVerifier } from '../tokens/verifier.js';
+import { backchannelLogoutRoute } from './backchannel-logout-route.js';
+import { handoffRoutes } from './handoff-routes.js';
+import { createRelyingMetrics } from './metrics.js';
+import {
+  type RelyingPartyOptions,
+  type ResolvedRelyingPartyOptions,
+  resolveRelyingPartyOptions,
+} from './options.js';
+import { createRevocation, type Revocation } from './revocation.js';
+import { createServiceTokenAuth } from './service-token-auth.js';
+import { createSqliteRelyingStores } from './sqlite/sqlite-relying-stores.js';
+import { StateCookie } from './state-cookie.js';
+import type { RelyingSession, RelyingStores } from './stores.js';
+
+/** What `app.relyingParty` gives the app's own routes. */
+export interface RelyingParty {
+  /** The options, checked and completed with their defaults. */
+  readonly options: ResolvedRelyingPartyOptions;
+  readonly stores: RelyingStores;
+  /** The registry the plugin's metrics are declared on (the app's, when it passed one). */
+  readonly metrics: MetricsRegistry;
+  /** The issuer's keys. */
+  readonly keys: KeySource;
+  readonly revocation: Revocation;
+  /** Whether the service can verify tokens now: it holds the issuer's keys and its stores answer. */
+  isReady(): boolean;
+  /** The browser's session, if any (one store lookup per request, however many ask). */
+  currentSession(request: FastifyRequest): Promise<RelyingSession | undefined>;
+  /** Ends the browser's session, if any, and clears its cookie. */
+  endSession(request: FastifyRequest, reply: FastifyReply): Promise<RelyingSession | undefined>;
+  /** The path that starts a handoff returning to `returnTo` (a path of this service). */
+  startPath(returnTo: string): string;
+}
+
+/** Options of `app.requireSession()`. */
+export interface RequireSessionOptions {
+  /**
+   * What a request without a session gets: `true` sends it to sign in (303 to the handoff start,
+   * returning here), `false` answers 401 `session_missing`. Default: a redirect for a GET of a
+   * browser route (route config `html`, or `Accept: text/html`), 401 otherwise.
+   */
+  redirect?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The relying side of jwt-handoff, registered by the `relyingParty` plugin. */
+    relyingParty: RelyingParty;
+    /** A preHandler that lets a request in only with a session, put on `request.relyingSession`. */
+    requireSession(options?: RequireSessionOptions): preHandlerAsyncHookHandler;
+    /** A preHandler that lets a request in only with a valid `service+jwt` carrying `scope`. */
+    requireServiceToken(scope: string): preHandlerAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    /** The session, on routes guarded by `app.requireSession()`. */
+    relyingSession: RelyingSession;
+    /** The verified service token's claims, on routes guarded by `app.requireServiceToken()`. */
+    serviceToken: ServiceClaims;
+  }
+}
+
+/**
+ * Makes a fastify app a relying service of a jwt-handoff issuer (docs/design.md sections 1 and 2).
+ * It owns `/handoff/start`, `/handoff/callback`, `/handoff/complete` and `/backchannel-logout`
+ * (under `prefix`), the three verifiers, the issuer's JWKS and its readiness, revocation, the
+ * stores and their purge timer, all closed with the app.
+ */
+async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOptions): Promise<void> {
+  const settings = resolveRelyingPartyOptions(options);
+  const now = options.now ?? Date.now;
+  const stores =
+    options.stores ??
+    createSqliteRelyingStores({
+      dataDir: options.dataDir as string,
+      fileName: options.databaseFile,
+      sessionTimeouts: {
+        idleMs: settings.sessionIdleTimeoutMs,
+        absoluteMs: settings.sessionAbsoluteTimeoutMs,
+      },
+      now,
+    });
+  const ownsStores = options.stores === undefined;
+  const registry = options.metrics ?? new MetricsRegistry();
+
+  // The issuer's keys: prefetched once the app is ready, refreshed in the background before they
+  // expire, served stale for a bounded time when the issuer is unreachable (docs/keys.md).
+  const jwks = options.keySource
+    ? undefined
+    : createJwksClient({
+        ...options.jwks,
+        url: settings.jwksUrl,
+        metrics: registry,
+        metricPrefix: `${settings.metricPrefix}_jwks`,
+        onFetchError: (err) => app.log.warn({ err: err.message }, 'cannot fetch the issuer keys'),
+      });
+  const keys = (options.keySource ?? jwks) as KeySource;
+  const isReady = () => keys.isReady() && (stores.isReady?.() ?? true);
+  const metrics = createRelyingMetrics(registry, settings.metricPrefix, {
+    stores,
+    keysReady: () => keys.isReady(),
+  });
+  const revocation = createRevocation({
+    store: stores.revocations,
+    maxTokenLifetimeSec: settings.handoffMaxLifetimeSec,
+    clockToleranceSec: settings.clockToleranceSec,
+    txnTtlMs: settings.txnTtlMs,
+    now,
+  });
+
+  // Every verifier shares the issuer, audience, algorithms, keys, leeway and clock; each has its
+  // own profile, so no kind of token is accepted where another is expected.
+  const common = {
+    issuer: settings.issuer,
+    audience: settings.clientId,
+    algorithms: settings.algorithms,
+    keySource: keys,
+    clockToleranceSec: settings.clockToleranceSec,
+    now,
+  };
+  const verifyHandoffToken = createVerifier<HandoffClaims>({
+    ...common,
+    profile: HANDOFF_PROFILE,
+    replayStore: stores.usedJtis,
+    maxLifetimeSec: settings.handoffMaxLifetimeSec,
+    isRevoked: (claims) => revocation.isRevoked(claims as HandoffClaims),
+  });
+  const verifyLogoutToken = createVerifier<LogoutClaims>({
+    ...common,
+    profile: LOGOUT_PROFILE,
+    replayStore: stores.usedJtis,
+  });
+  const verifyServiceToken = createVerifier<ServiceClaims>({
+    ...common,
+    profile: SERVICE_PROFILE,
+    verifiedTokenCache: options.verifiedTokenCache,
+  });
+  const authorizeServiceCall = createServiceTokenAuth(verifyServiceToken, settings.clientId, (reason) =>
+    metrics.tokenRejected({ kind: 'service', reason }),
+  );
+
+  if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
+  const sessions = createSessionCookies<RelyingSession, HandoffClaims>({
+    store: stores.sessions,
+    cookie: cookieSpec(settings.publicUrl, settings.sessionCookie),
+    maxAgeSec: Math.floor(stores.sessions.timeouts.absoluteMs / 1000),
+    now,
+  });
+  const stateCookie = new StateCookie({
+    publicUrl: settings.publicUrl,
+    name: settings.handoffStateCookie,
+    path: `${settings.prefix}/handoff`,
+    secret: settings.sessionSecret,
+    homePath: settings.homePath,
+    now,
+  });
+
+  const relyingParty: RelyingParty = {
+    options: settings,
+    stores,
+    metrics: registry,
+    keys,
+    revocation,
+    isReady,
+    currentSession: (request) => sessions.current(request),
+    endSession: (request, reply) => sessions.end(request, reply),
+    startPath: (returnTo) => `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}`,
+  };
+  app.decorate('relyingParty', relyingParty);
+  app.decorateRequest('relyingSession', null as unknown as RelyingSession);
+  app.decorateRequest('serviceToken', null as unknown as ServiceClaims);
+  app.decorate('requireSession', (guard: RequireSessionOptions = {}): preHandlerAsyncHookHandler => {
+    return async function requireSession(request, reply) {
+      const session = await sessions.current(request);
+      if (session) {
+        request.relyingSession = session;
+        return;
+      }
+      if (guard.redirect ?? isBrowserNavigation(request)) {
+        return reply.header('cache-control', 'no-store').redirect(relyingParty.startPath(request.url), 303);
+      }
+      throw new AppError('session_missing', 'not signed in');
+    };
+  });
+  app.decorate('requireServiceToken', (scope: string): preHandlerAsyncHookHandler => {
+    return async function requireServiceToken(request) {
+      request.serviceToken = await authorizeServiceCall(request, scope);
+    };
+  });
+
+  // The protocol routes, in a context of their own: they answer refusals the plugin's way
+  // (`renderError`) whatever error handler the app has, and parse urlencoded forms.
+  const render =
+    options.renderError ??
+    ((error: AppError, request: FastifyRequest, reply: FastifyReply) =>
+      sendAppError(settings.serviceName, error, request, reply));
+  await app.register(
+    async (routes) => {
+      routes.setErrorHandler(createErrorHandler(render));
+      if (!routes.hasContentTypeParser('application/x-www-form-urlencoded'))
+        await routes.register(fastifyFormbody);
+      await routes.register(handoffRoutes, {
+        authorizationEndpoint: settings.authorizationEndpoint,
+        clientId: settings.clientId,
+        callbackUrl: settings.callbackUrl,
+        completePath: `${settings.prefix}/handoff/complete`,
+        homePath: settings.homePath,
+        txnTtlMs: settings.txnTtlMs,
+        sessions,
+        txns: stores.txns,
+        activity: stores.activity,
+        stateCookie,
+        verifyHandoffToken,
+        revocation,
+        metrics,
+        now,
+      });
+      await routes.register(backchannelLogoutRoute, {
+        verifyLogoutToken,
+        sessions: stores.sessions,
+        revocation,
+        metrics,
+      });
+    },
+    { prefix: settings.prefix },
+  );
+
+  let purgeTimer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    jwks?.start();
+    purgeTimer = setInterval(() => {
+      purgeExpired(stores, now(), settings.activityRetentionMs).catch((err) =>
+        app.log.error({ err }, 'purge failed'),
+      );
+    }, settings.purgeIntervalMs);
+    purgeTimer.unref();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(purgeTimer);
+    await jwks?.close();
+    if (ownsStores) await stores.close?.();
+  });
+}
+
+/** Deletes what has expired from the stores that do not expire rows by themselves. */
+async function purgeExpired(stores: RelyingStores, at: number, activityRetentionMs: number): Promise<void> {
+  await Promise.all([
+    stores.sessions.purgeExpired?.(at),
+    stores.usedJtis.purgeExpired?.(at),
+    stores.txns.purgeExpired?.(at),
+    stores.revocations.purgeExpired?.(at),
+    stores.activity.purgeBefore?.(at - activityRetentionMs),
+  ]);
+}
+
+// A browser following a link or typing an address: sending it to sign in is what it wants.
+function isBrowserNavigation(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  return request.routeOptions.config?.html === true || (request.headers.accept ?? '').includes('text/html');
+}
+
+/** The relying-party plugin (see {@link RelyingPartyOptions}); register it once per app. */
+export const relyingParty = fp(relyingPartyPlugin, { name: '@jwt-handoff/relying-party', fastify: '5.x' });

@@ -1,0 +1,84 @@
+import { Signer } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type CookieSpec, cookieSpec } from '../http/cookie-policy.js';
+import { safeReturnTo } from '../http/return-to.js';
+import { randomId } from '../http/session-id.js';
+
+/** What the browser carries between /handoff/start and /handoff/complete. */
+export interface HandoffState {
+  /** The random state sent to server1, which comes back as the token's nonce. */
+  readonly state: string;
+  /** Where to go once signed in: a path on this service. */
+  readonly returnTo: string;
+}
+
+/** How long a started handoff may take, in milliseconds (docs/design.md section 1: 10 minutes). */
+export const HANDOFF_STATE_TTL_MS = 10 * 60_000;
+
+/** Options of {@link StateCookie}. */
+export interface StateCookieOptions {
+  /** The service's public URL: https makes the cookie Secure and prefixed. */
+  publicUrl: string;
+  /** The cookie's name before any prefix (`s2_handoff` on server2). */
+  name: string;
+  /** The cookie's Path: the handoff routes (`/handoff`, under the plugin's prefix). */
+  path: string;
+  /** Signs the cookie (HMAC-SHA256 through @fastify/cookie's signer); never leaves the service. */
+  secret: string;
+  /** Where a handoff returns when it names no page, or one that is not a path of this service. */
+  homePath: string;
+  now: () => number;
+}
+
+/**
+ * The signed state cookie (`s2_handoff` on server2). It binds a handoff to the browser that
+ * started it: a token whose nonce is not this browser's state cannot complete here, which stops
+ * login CSRF. It is HMAC-signed and carries its own expiry, because a cookie's Max-Age is only
+ * advice to the browser. It is signed with the relying party's own secret rather than the app's
+ * cookie secret, so an app registers the plugin without configuring @fastify/cookie for it.
+ */
+export class StateCookie {
+  private readonly spec: CookieSpec;
+  private readonly signer: Signer;
+  private readonly homePath: string;
+  private readonly now: () => number;
+
+  constructor(options: StateCookieOptions) {
+    this.spec = cookieSpec(options.publicUrl, options.name, options.path);
+    this.signer = new Signer(options.secret);
+    this.homePath = options.homePath;
+    this.now = options.now;
+  }
+
+  /** Starts a handoff: a new state, stored in the cookie with where to return. */
+  issue(reply: FastifyReply, returnTo: unknown): HandoffState {
+    const state: HandoffState = { state: randomId(), returnTo: safeReturnTo(returnTo, this.homePath) };
+    const payload = { s: state.state, r: state.returnTo, e: this.now() + HANDOFF_STATE_TTL_MS };
+    const value = this.signer.sign(Buffer.from(JSON.stringify(payload)).toString('base64url'));
+    reply.setCookie(this.spec.name, value, { ...this.spec.options, maxAge: HANDOFF_STATE_TTL_MS / 1000 });
+    return state;
+  }
+
+  /** The browser's pending handoff, or undefined when absent, forged or expired. */
+  read(request: FastifyRequest): HandoffState | undefined {
+    const raw = request.cookies[this.spec.name];
+    if (!raw) return undefined;
+    const unsigned = this.signer.unsign(raw);
+    if (!unsigned.valid || unsigned.value === null) return undefined;
+    try {
+      const payload = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+      if (typeof payload.s !== 'string' || typeof payload.e !== 'number' || payload.e <= this.now())
+        return undefined;
+      return { state: payload.s, returnTo: safeReturnTo(payload.r, this.homePath) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  clear(reply: FastifyReply): void {
+    reply.clearCookie(this.spec.name, this.spec.options);
+  }
+}
