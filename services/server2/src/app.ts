@@ -1,6 +1,6 @@
 import {
   cookieSpec,
-  createRemoteKeySource,
+  createJwksClient,
   createServiceApp,
   createSessionCookies,
   createVerifier,
@@ -76,7 +76,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   // stale for a bounded time when server1 is unreachable (docs/keys.md).
   const remoteKeys = deps.keySource
     ? undefined
-    : createRemoteKeySource({
+    : createJwksClient({
         url: new URL(config.jwksUrl),
         timeoutMs: config.jwksTimeoutMs,
         cooldownMs: config.jwksCooldownMs,
