@@ -39,22 +39,11 @@ export {
   touchIntervalMs,
 } from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
-export {
-  createJwksClient,
-  JWKS_CLIENT_DEFAULTS,
-  type JwksClient,
-  type JwksClientOptions,
-  type JwksClientStats,
-  type JwksFetchOutcome,
-  type JwksMissReason,
-} from './keys/jwks-client.js';
+export { createJwksClient, type JwksClient, type JwksClientStats } from './keys/jwks-client.js';
+export type { JwksFetchOutcome, JwksMissReason } from './keys/jwks-client-metrics.js';
+export { JWKS_CLIENT_DEFAULTS, type JwksClientOptions } from './keys/jwks-client-options.js';
 export { type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
 export { createLocalKeySource } from './keys/local-key-source.js';
-export {
-  createRemoteKeySource,
-  REMOTE_KEY_SOURCE_DEFAULTS,
-  type RemoteKeySourceOptions,
-} from './keys/remote-key-source.js';
 export {
   type ActivityStore,
   createRelyingMetrics,

@@ -11,6 +11,7 @@ import {
 import { errors, type JSONWebKeySet } from 'jose';
 import { MockAgent } from 'undici';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type Handler, json, startServer, type TestServer } from './helpers/http-server.js';
 import {
   AUDIENCE,
   generateTestKey,
@@ -819,6 +820,102 @@ describe('createJwksClient', () => {
 
       await expect(client.refresh()).rejects.toThrow(/more than 3 redirects/);
       expect(issuer.fetches()).toBe(4);
+    });
+  });
+
+  describe('refuses a JWKS it should not trust, over a real HTTP server', () => {
+    const servers: TestServer[] = [];
+
+    beforeEach(() => {
+      // Real sockets and real time: the limits are checked against undici's own I/O and timers.
+      vi.useRealTimers();
+    });
+
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map((server) => server.close()));
+    });
+
+    async function serveOver(handler: Handler): Promise<TestServer> {
+      const server = await startServer(handler);
+      servers.push(server);
+      return server;
+    }
+
+    /** A client for `server`, on the global dispatcher, and a service-token verifier that uses it. */
+    function realSetup(server: TestServer, options: Partial<JwksClientOptions> = {}) {
+      const keySource = createJwksClient({ url: server.url, ...options });
+      clients.push(keySource);
+      return { keySource, verify: verifierFor(keySource) };
+    }
+
+    /** Answers with headers and then never sends the rest of the body. */
+    const stallAfterHeaders: Handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"keys":[');
+    };
+
+    const cases: [string, Handler][] = [
+      [
+        'a body that is not JSON',
+        (_request, response) => {
+          response.setHeader('content-type', 'application/json');
+          response.end('{"keys": [');
+        },
+      ],
+      ['JSON that is not a key set', json({ keys: 'none' })],
+      [
+        'a declared body over maxResponseBytes',
+        (_request, response) => {
+          response.setHeader('content-type', 'application/json');
+          response.end(JSON.stringify({ ...jwksOf(edKey), padding: 'x'.repeat(4096) }));
+        },
+      ],
+      [
+        'a chunked body over maxResponseBytes',
+        (_request, response) => {
+          response.setHeader('content-type', 'application/json');
+          // No content-length: the limit must be enforced while reading.
+          response.write(`{"keys":${JSON.stringify(jwksOf(edKey).keys)},"padding":"`);
+          for (let i = 0; i < 8; i += 1) response.write('x'.repeat(1024));
+          response.end('"}');
+        },
+      ],
+    ];
+
+    it.each(cases)('rejects refresh() on %s and reports jwks_unavailable', async (_name, handler) => {
+      const server = await serveOver(handler);
+      const { keySource, verify } = realSetup(server, { maxResponseBytes: 2048 });
+
+      await expect(keySource.refresh()).rejects.toBeInstanceOf(KeySourceUnavailableError);
+      expect(keySource.isReady()).toBe(false);
+      expect(await verify(await tokenOf(edKey))).toMatchObject({
+        ok: false,
+        reason: 'jwks_unavailable',
+      });
+    });
+
+    it('accepts a body of exactly maxResponseBytes', async () => {
+      const body = JSON.stringify(jwksOf(edKey));
+      const server = await serveOver(json(jwksOf(edKey)));
+      const { keySource } = realSetup(server, { maxResponseBytes: Buffer.byteLength(body) });
+
+      await expect(keySource.refresh()).resolves.toBeUndefined();
+    });
+
+    it.each([
+      ['never answers', (() => {}) as Handler],
+      ['stalls after the headers', stallAfterHeaders],
+    ])('gives up after timeoutMs on a server that %s', async (_name, handler) => {
+      const server = await serveOver(handler);
+      const { keySource, verify } = realSetup(server, { timeoutMs: 200 });
+
+      const started = performance.now();
+      await expect(keySource.refresh()).rejects.toBeInstanceOf(KeySourceUnavailableError);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(await verify(await tokenOf(edKey))).toMatchObject({
+        ok: false,
+        reason: 'jwks_unavailable',
+      });
     });
   });
 

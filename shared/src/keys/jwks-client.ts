@@ -1,121 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors, type JWTVerifyGetKey } from 'jose';
-import type { Dispatcher } from 'undici';
 import { withoutStackTrace } from '../errors.js';
-import type { MetricsRegistry } from '../http/metrics.js';
-import { type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '../tokens/verifier.js';
 import { BoundedFetchError, fetchBounded } from './bounded-fetch.js';
+import { cacheControlMaxAgeMs } from './cache-control.js';
+import {
+  declareJwksClientMetrics,
+  type JwksFetchOutcome,
+  type JwksMissReason,
+} from './jwks-client-metrics.js';
+import { type JwksClientOptions, resolveJwksClientOptions } from './jwks-client-options.js';
 import { InvalidJwksError, importKeySet, type VerificationKey } from './jwks-keys.js';
 import { type KeySource, KeySourceUnavailableError } from './key-source.js';
-
-/** How one fetch of the JWKS ended: the `outcome` label of the `<prefix>_fetches_total` counter. */
-export type JwksFetchOutcome =
-  | 'ok'
-  | 'not_modified'
-  | 'error'
-  | 'timeout'
-  | 'invalid'
-  | 'too_large'
-  | 'redirect';
-
-/** Why a token's kid matched no key: the `reason` label of `<prefix>_unknown_kid_total`. */
-export type JwksMissReason = 'no_kid' | 'not_found' | 'cooldown' | 'negative_cache' | 'alg_mismatch';
-
-/** Options of {@link createJwksClient}. Every duration is in milliseconds. */
-export interface JwksClientOptions {
-  /** The issuer's JWKS document, an http(s) URL. Redirects are followed only within its origin. */
-  url: URL | string;
-  /** The undici dispatcher requests go through (a MockAgent in tests). Default: undici's global one. */
-  dispatcher?: Dispatcher;
-  /** Deadline of one fetch, redirects and body included. Default 5000. */
-  timeoutMs?: number;
-  /** The largest JWKS document accepted, in bytes. Default 65536 (64 KiB). */
-  maxResponseBytes?: number;
-  /** Same-origin redirects followed per fetch; a redirect to another origin is never followed. Default 3. */
-  maxRedirects?: number;
-  /** Algorithms a published key may be used with, each key only with its own `alg`. Default EdDSA, ES256. */
-  algorithms?: readonly SigningAlgorithm[];
-  /** Longest time fetched keys count as fresh; a shorter Cache-Control max-age wins. Default 300000. */
-  cacheMaxAgeMs?: number;
-  /**
-   * Shortest time fetched keys count as fresh, whatever the response's max-age (or no-cache)
-   * says, so that `max-age=0` cannot turn into a fetch loop. `cacheMaxAgeMs` still caps it.
-   * Default 1000: a verifier must never cache longer than the issuer says, because the issuer's
-   * rotation timeline (publish lead) is built on its max-age.
-   */
-  minCacheAgeMs?: number;
-  /** The background refresh runs once this fraction of the fresh time has passed. Default 0.8. */
-  refreshAtRatio?: number;
-  /**
-   * How long after they stopped being fresh the last good keys keep serving while the endpoint
-   * fails (stale-if-error). Past it the source is unavailable (`jwks_unavailable`). Default
-   * 600000 (ten minutes).
-   */
-  maxStaleMs?: number;
-  /** First delay before retrying a failed fetch; it doubles on each further failure. Default 1000. */
-  retryInitialDelayMs?: number;
-  /** Cap of the retry delay. Default 30000. */
-  retryMaxDelayMs?: number;
-  /**
-   * Each retry delay is shortened by a random part of up to this fraction of it, so that the
-   * verifiers of a fleet, which all saw the issuer fail at the same moment, do not all come back
-   * to it at the same moments either. In [0, 1); 0 turns jitter off. Default 0.5.
-   */
-  retryJitterRatio?: number;
-  /**
-   * After a fetch that an unknown kid caused, further unknown kids trigger no new fetch for this
-   * long: at most one such refetch per cool-down, however many arrive. Scheduled refreshes do
-   * not start a cool-down. Default 30000.
-   */
-  cooldownMs?: number;
-  /** A kid still unknown after a successful refetch is refused without a fetch for this long. Default: `cooldownMs`. */
-  negativeCacheMs?: number;
-  /** Most kids remembered as unknown; the oldest is forgotten first. Default 1000. */
-  maxNegativeCacheEntries?: number;
-  /** Start background operation (prefetch, then refresh ahead of expiry) at creation. Default false. */
-  autoStart?: boolean;
-  /** Where to register the client's metrics. Default: none. */
-  metrics?: MetricsRegistry;
-  /** Prefix of the metric names, so that two clients can share a registry. Default 'jwks'. */
-  metricPrefix?: string;
-  /** Called with every failed fetch, background ones included (e.g. to log it). */
-  onFetchError?: (error: KeySourceUnavailableError) => void;
-  /** The clock, in milliseconds since the epoch. Default Date.now. */
-  now?: () => number;
-  /** Random numbers in [0, 1) for the retry jitter. Default Math.random. */
-  random?: () => number;
-  /** Schedules the client's timers (refresh, retry, fetch deadline). Default the global setTimeout. */
-  setTimeout?(callback: () => void, ms: number): unknown;
-  /** Cancels a timer made by `setTimeout`. Default the global clearTimeout. */
-  clearTimeout?(handle: unknown): void;
-}
-
-type DefaultedOption = Exclude<
-  keyof JwksClientOptions,
-  'url' | 'dispatcher' | 'metrics' | 'onFetchError' | 'now' | 'random' | 'setTimeout' | 'clearTimeout'
->;
-
-/** Defaults of {@link JwksClientOptions}, with units in the names. */
-export const JWKS_CLIENT_DEFAULTS: Readonly<Required<Pick<JwksClientOptions, DefaultedOption>>> =
-  Object.freeze({
-    timeoutMs: 5_000,
-    maxResponseBytes: 64 * 1024,
-    maxRedirects: 3,
-    algorithms: Object.freeze(['EdDSA', 'ES256'] as const),
-    cacheMaxAgeMs: 300_000,
-    minCacheAgeMs: 1_000,
-    refreshAtRatio: 0.8,
-    maxStaleMs: 600_000,
-    retryInitialDelayMs: 1_000,
-    retryMaxDelayMs: 30_000,
-    retryJitterRatio: 0.5,
-    cooldownMs: 30_000,
-    // Used only when cooldownMs is left at its default too; otherwise it follows cooldownMs.
-    negativeCacheMs: 30_000,
-    maxNegativeCacheEntries: 1_000,
-    autoStart: false,
-    metricPrefix: 'jwks',
-  });
 
 /** A snapshot of a client's state, for tests, benchmarks and debugging. */
 export interface JwksClientStats {
@@ -165,7 +60,7 @@ type FetchResult = { readonly ok: true } | { readonly ok: false; readonly error:
  * - Each key is imported for its own published `alg` and used only with it.
  */
 export function createJwksClient(options: JwksClientOptions): JwksClient {
-  const settings = resolveOptions(options);
+  const settings = resolveJwksClientOptions(options);
   const { url, now } = settings;
   const setTimer = (callback: () => void, ms: number): unknown => {
     const handle = options.setTimeout ? options.setTimeout(callback, ms) : setTimeout(callback, ms);
@@ -208,7 +103,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
     (1 - settings.retryJitterRatio * settings.random());
   const refreshDueAt = () => fetchedAt + freshMs * settings.refreshAtRatio;
 
-  const metrics = declareMetrics(settings, {
+  const metrics = declareJwksClientMetrics(settings.metrics, settings.metricPrefix, {
     cacheAgeSec: () => (keys ? Math.max(0, (now() - fetchedAt) / 1000) : -1),
     kidCount: () => keys?.size ?? 0,
   });
@@ -285,7 +180,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
   }
 
   function freshFor(headers: IncomingHttpHeaders): number {
-    const maxAge = maxAgeMs(headers);
+    const maxAge = cacheControlMaxAgeMs(headers['cache-control']);
     if (maxAge === undefined) return settings.cacheMaxAgeMs;
     return Math.min(settings.cacheMaxAgeMs, Math.max(settings.minCacheAgeMs, maxAge));
   }
@@ -422,129 +317,6 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
   };
   if (settings.autoStart) client.start();
   return client;
-}
-
-type Settings = typeof JWKS_CLIENT_DEFAULTS & {
-  url: URL;
-  dispatcher: Dispatcher | undefined;
-  metrics: MetricsRegistry | undefined;
-  onFetchError: ((error: KeySourceUnavailableError) => void) | undefined;
-  now: () => number;
-  random: () => number;
-};
-
-/** Spreads the defaults (an option left undefined takes its default) and checks every option once. */
-function resolveOptions(options: JwksClientOptions): Settings {
-  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const merged = { ...JWKS_CLIENT_DEFAULTS, ...given } as Required<JwksClientOptions>;
-  if (options.negativeCacheMs === undefined) merged.negativeCacheMs = merged.cooldownMs;
-  const settings: Settings = {
-    ...merged,
-    url: parseUrl(options.url),
-    dispatcher: options.dispatcher,
-    metrics: options.metrics,
-    onFetchError: options.onFetchError,
-    now: options.now ?? (() => Date.now()),
-    random: options.random ?? Math.random,
-  };
-  const positive = ['timeoutMs', 'maxResponseBytes', 'cacheMaxAgeMs', 'retryInitialDelayMs'] as const;
-  for (const name of positive) {
-    if (!(Number.isFinite(settings[name]) && settings[name] > 0)) fail(name, 'must be a positive number');
-  }
-  const nonNegative = [
-    'maxRedirects',
-    'minCacheAgeMs',
-    'maxStaleMs',
-    'retryMaxDelayMs',
-    'cooldownMs',
-    'negativeCacheMs',
-    'maxNegativeCacheEntries',
-  ] as const;
-  for (const name of nonNegative) {
-    if (!(Number.isFinite(settings[name]) && settings[name] >= 0)) fail(name, 'must be a number >= 0');
-  }
-  if (!Number.isInteger(settings.maxRedirects)) fail('maxRedirects', 'must be an integer');
-  if (settings.retryMaxDelayMs < settings.retryInitialDelayMs)
-    fail('retryMaxDelayMs', 'must not be below retryInitialDelayMs');
-  if (!(settings.retryJitterRatio >= 0 && settings.retryJitterRatio < 1))
-    fail('retryJitterRatio', 'must be in [0, 1)');
-  if (!(settings.refreshAtRatio > 0 && settings.refreshAtRatio <= 1))
-    fail('refreshAtRatio', 'must be in (0, 1]');
-  if (!Array.isArray(settings.algorithms) || settings.algorithms.length === 0)
-    fail('algorithms', 'must name at least one algorithm');
-  for (const alg of settings.algorithms) {
-    // Only asymmetric algorithms: a symmetric "public" key would let anyone who reads the JWKS sign.
-    if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg))
-      fail('algorithms', `${alg} is not allowed (use ${SUPPORTED_ALGORITHMS.join(', ')})`);
-  }
-  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(settings.metricPrefix))
-    fail('metricPrefix', 'must be a valid metric name');
-  return settings;
-}
-
-function parseUrl(value: URL | string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return fail('url', 'must be an absolute URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('url', 'must be an http(s) URL');
-  return url;
-}
-
-function fail(option: string, problem: string): never {
-  throw new TypeError(`JWKS client option "${option}" ${problem}`);
-}
-
-interface ClientMetrics {
-  fetched(outcome: JwksFetchOutcome): void;
-  staleServe(): void;
-  unknownKid(reason: JwksMissReason): void;
-}
-
-/**
- * Registers `<prefix>_fetches_total{outcome}`, `<prefix>_stale_serves_total` (getKey answers
- * given from keys past their fresh time), `<prefix>_unknown_kid_total{reason}`, and the gauges
- * `<prefix>_cache_age_seconds` (-1 before any keys) and `<prefix>_keys`.
- */
-function declareMetrics(
-  settings: Settings,
-  read: { cacheAgeSec: () => number; kidCount: () => number },
-): ClientMetrics {
-  const registry = settings.metrics;
-  if (!registry) return { fetched: () => {}, staleServe: () => {}, unknownKid: () => {} };
-  const prefix = settings.metricPrefix;
-  const fetches = registry.counter(`${prefix}_fetches_total`, 'JWKS fetches, by outcome.');
-  const staleServes = registry.counter(
-    `${prefix}_stale_serves_total`,
-    'Keys handed out past their fresh time because the JWKS could not be refreshed.',
-  );
-  const unknownKids = registry.counter(
-    `${prefix}_unknown_kid_total`,
-    'Tokens whose kid (with its alg) matched no published key, by reason.',
-  );
-  registry.gauge(
-    `${prefix}_cache_age_seconds`,
-    'Seconds since the keys were last fetched or revalidated; -1 before any.',
-    read.cacheAgeSec,
-  );
-  registry.gauge(`${prefix}_keys`, 'Usable keys held.', read.kidCount);
-  return {
-    fetched: (outcome) => fetches({ outcome }),
-    staleServe: () => staleServes(),
-    unknownKid: (reason) => unknownKids({ reason }),
-  };
-}
-
-/** The response's freshness lifetime in ms from Cache-Control: max-age, no-cache and no-store mean 0. */
-function maxAgeMs(headers: IncomingHttpHeaders): number | undefined {
-  const raw = headers['cache-control'];
-  const value = Array.isArray(raw) ? raw.join(',') : raw;
-  if (!value) return undefined;
-  if (/(?:^|,)\s*no-(?:cache|store)\s*(?:,|$)/i.test(value)) return 0;
-  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(value);
-  return match?.[1] === undefined ? undefined : Number(match[1]) * 1000;
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {

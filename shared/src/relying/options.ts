@@ -1,6 +1,6 @@
 import type { AppErrorRenderer } from '../http/error-handler.js';
 import type { MetricsRegistry } from '../http/metrics.js';
-import type { JwksClientOptions } from '../keys/jwks-client.js';
+import type { JwksClientOptions } from '../keys/jwks-client-options.js';
 import type { KeySource } from '../keys/key-source.js';
 import { HANDOFF_PROFILE } from '../tokens/profiles.js';
 import type { VerifiedTokenCacheOptions } from '../tokens/verified-token-cache.js';
