@@ -25,7 +25,7 @@ export {
 export { formFields, textField } from './http/form-body.js';
 export { type HealthRoutesOptions, healthRoutes } from './http/health-routes.js';
 export { loggerOptions, maskSecretQuery } from './http/logger-options.js';
-export { type Labels, MetricsRegistry } from './http/metrics.js';
+export { type Labels, MetricsRegistry, type MetricsRegistryOptions } from './http/metrics.js';
 export { safeReturnTo } from './http/return-to.js';
 export { type ListenOptions, runService } from './http/run-service.js';
 export { isSameOriginRequest, requireSameOriginSignOut, secretsEqual } from './http/same-origin.js';

@@ -1,5 +1,16 @@
-import { MetricsRegistry, maskSecretQuery } from '@jwt-handoff/shared';
+import { healthRoutes, MetricsRegistry, maskSecretQuery } from '@jwt-handoff/shared';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+/** A few of the process metrics operators expect, one line each (`name value`). */
+const PROCESS_SAMPLES = [
+  /^process_cpu_user_seconds_total [\d.e+-]+$/m,
+  /^process_resident_memory_bytes \d+$/m,
+  /^nodejs_eventloop_lag_seconds [\d.e+-]+$/m,
+  /^nodejs_heap_size_used_bytes \d+$/m,
+  /^nodejs_version_info\{version="v\d+\.\d+\.\d+",major="\d+",minor="\d+",patch="\d+"\} 1$/m,
+];
 
 describe('maskSecretQuery', () => {
   it.each([
@@ -95,5 +106,68 @@ describe('MetricsRegistry', () => {
     const registry = new MetricsRegistry();
     registry.counter('x_total', 'X.');
     expect(() => registry.gauge('x_total', 'X again.', () => 0)).toThrow(/declared twice/);
+  });
+
+  it('renders in the Prometheus text format, version 0.0.4', () => {
+    expect(new MetricsRegistry().contentType).toBe(PROMETHEUS_TEXT);
+  });
+
+  it('renders no process metrics unless asked (an app built by a test)', async () => {
+    const registry = new MetricsRegistry();
+    registry.counter('logins_total', 'Logins.')();
+    const text = await registry.render();
+    expect(text).not.toMatch(/^(process|nodejs)_/m);
+  });
+
+  it('renders the process metrics next to its own when asked', async () => {
+    const registry = new MetricsRegistry({ processMetrics: true });
+    registry.counter('logins_total', 'Logins.')({ outcome: 'success' });
+    registry.gauge('sessions_active', 'Live sessions.', () => 4);
+
+    const text = await registry.render();
+
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    for (const sample of PROCESS_SAMPLES) expect(text).toMatch(sample);
+    expect(text).toMatch(/^logins_total\{outcome="success"\} 1$/m);
+    expect(text).toMatch(/^sessions_active 4$/m);
+  });
+
+  it('keeps the metrics of two registries in one process apart, the process metrics in both', async () => {
+    const first = new MetricsRegistry({ processMetrics: true });
+    const second = new MetricsRegistry({ processMetrics: true });
+    first.counter('logins_total', 'Logins.')();
+    second.counter('logins_total', 'Logins.')(undefined, 5);
+
+    const [one, two] = [await first.render(), await second.render()];
+
+    expect(one).toMatch(/^logins_total 1$/m);
+    expect(two).toMatch(/^logins_total 5$/m);
+    expect(one).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
+    expect(two).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
+  });
+
+  it('refuses a metric named like a process metric it renders', () => {
+    const registry = new MetricsRegistry({ processMetrics: true });
+    expect(() => registry.gauge('nodejs_heap_size_used_bytes', 'Mine.', () => 0)).toThrow(/declared twice/);
+  });
+
+  it('serves /metrics as Prometheus text with the process metrics', async () => {
+    const app = Fastify();
+    const registry = new MetricsRegistry({ processMetrics: true });
+    registry.counter('server9_handoffs_total', 'Handoffs.')({ outcome: 'completed' });
+    await app.register(healthRoutes, { isReady: () => true, metrics: registry });
+    try {
+      const response = await app.inject({ url: '/metrics' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe(PROMETHEUS_TEXT);
+      expect(response.headers['cache-control']).toBe('no-store');
+      for (const sample of PROCESS_SAMPLES) expect(response.body).toMatch(sample);
+      expect(response.body).toMatch(/^server9_handoffs_total\{outcome="completed"\} 1$/m);
+    } finally {
+      await app.close();
+    }
   });
 });

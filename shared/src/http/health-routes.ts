@@ -26,7 +26,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
   });
 
   app.get('/metrics', async (_request, reply) => {
-    reply.header('cache-control', 'no-store').type('text/plain; version=0.0.4; charset=utf-8');
+    reply.header('cache-control', 'no-store').type(options.metrics.contentType);
     return options.metrics.render();
   });
 }

@@ -1,5 +1,7 @@
+import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../config/env-reader.js';
+import { renderProcessMetricsByDefault } from './metrics.js';
 
 /** Where a service listens. */
 export interface ListenOptions {
@@ -12,9 +14,13 @@ export interface ListenOptions {
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
 /**
- * The process wrapper of a service: builds the app, listens, and on SIGTERM or SIGINT stops
- * taking connections, lets requests in flight finish and closes the stores. A configuration
- * error ends the process with its message (naming the variables) and exit code 1.
+ * The process wrapper of a service: builds the app (its metrics registries render the process
+ * metrics too), listens, and closes it gracefully (close-with-grace) on SIGTERM, SIGINT and the
+ * other terminating signals, and on an uncaught exception or unhandled rejection: it stops
+ * taking connections, lets requests in flight finish and closes the stores, within
+ * SHUTDOWN_DEADLINE_MS. It exits 0 after a signal; 1 after an error, a failed close or the
+ * deadline. A configuration error ends the process with its message (naming the variables) and
+ * exit code 1.
  */
 export async function runService(
   name: string,
@@ -25,6 +31,7 @@ export async function runService(
   let app: FastifyInstance;
   try {
     config = loadConfig();
+    renderProcessMetricsByDefault();
     app = await build(config);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -35,20 +42,11 @@ export async function runService(
   }
   app.log.info({ publicUrl: config.publicUrl }, `${name} is up at ${config.publicUrl}`);
 
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, `${name} is shutting down`);
-    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
-    app.close().then(
-      () => process.exit(0),
-      (err) => {
-        app.log.error({ err }, 'error while closing');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // It logs through the app's logger: a second signal or error while closing, the deadline
+  // passing, an error from close.
+  closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger: app.log }, async ({ signal, err }) => {
+    if (err) app.log.fatal({ err }, `${name} is shutting down after an uncaught error`);
+    else app.log.info({ signal }, `${name} is shutting down`);
+    await app.close();
+  });
 }

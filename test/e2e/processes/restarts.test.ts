@@ -16,6 +16,19 @@ describe('restarts and outages of real processes', () => {
     await pair?.close();
   });
 
+  it('serves the process metrics next to its own on /metrics of both services (runService asks)', async () => {
+    for (const [service, own] of [
+      [pair.server1, /^server1_sessions \d+$/m],
+      [pair.server2, /^server2_jwks_ready 1$/m],
+    ] as const) {
+      const text = await (await fetch(`${service.url}/metrics`)).text();
+      expect(text).toMatch(own);
+      expect(text).toMatch(/^process_cpu_user_seconds_total [\d.e+-]+$/m);
+      expect(text).toMatch(/^nodejs_eventloop_lag_seconds [\d.e+-]+$/m);
+      expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
+    }
+  });
+
   it('keeps the session and still refuses a replayed token after server2 restarts', async () => {
     const browser = new Browser();
     const run = await handoff(browser, pair.server2.url, credentials);
