@@ -33,7 +33,7 @@ export function installErrorHandling(app: FastifyInstance, serviceName: string):
 
 /** A fastify error handler that logs, maps the error with {@link toAppError}, and renders it. */
 export function createErrorHandler(render: AppErrorRenderer) {
-  return function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return function handleError(err: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
     const appError = toAppError(err);
     if (appError.statusCode >= 500) request.log.error({ err }, 'unhandled error');
     else request.log.info({ reason: appError.reason, status: appError.statusCode }, 'request refused');

@@ -168,6 +168,14 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
     now,
   });
 
+  // Refusals by the plugin's routes and guards are answered the plugin's way (`renderError`),
+  // whatever error handler the app has, so any fastify app gets the stable reason codes.
+  const render =
+    options.renderError ??
+    ((error: AppError, request: FastifyRequest, reply: FastifyReply) =>
+      sendAppError(settings.serviceName, error, request, reply));
+  const handleError = createErrorHandler(render);
+
   const relyingParty: RelyingParty = {
     options: settings,
     stores,
@@ -192,24 +200,24 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
       if (guard.redirect ?? isBrowserNavigation(request)) {
         return reply.header('cache-control', 'no-store').redirect(relyingParty.startPath(request.url), 303);
       }
-      throw new AppError('session_missing', 'not signed in');
+      return handleError(new AppError('session_missing', 'not signed in'), request, reply);
     };
   });
   app.decorate('requireServiceToken', (scope: string): preHandlerAsyncHookHandler => {
-    return async function requireServiceToken(request) {
-      request.serviceToken = await authorizeServiceCall(request, scope);
+    return async function requireServiceToken(request, reply) {
+      try {
+        request.serviceToken = await authorizeServiceCall(request, scope);
+        return undefined;
+      } catch (err) {
+        if (err instanceof AppError) return handleError(err, request, reply);
+        throw err;
+      }
     };
   });
 
-  // The protocol routes, in a context of their own: they answer refusals the plugin's way
-  // (`renderError`) whatever error handler the app has, and parse urlencoded forms.
-  const render =
-    options.renderError ??
-    ((error: AppError, request: FastifyRequest, reply: FastifyReply) =>
-      sendAppError(settings.serviceName, error, request, reply));
   await app.register(
     async (routes) => {
-      routes.setErrorHandler(createErrorHandler(render));
+      routes.setErrorHandler(handleError);
       if (!routes.hasContentTypeParser('application/x-www-form-urlencoded'))
         await routes.register(fastifyFormbody);
       await routes.register(handoffRoutes, {

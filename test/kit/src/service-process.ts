@@ -117,6 +117,8 @@ export interface PairOptions {
   /** Host names for the public URLs (default localhost); e.g. server1.test for a browser. */
   server1Host?: string;
   server2Host?: string;
+  /** More clients registered at server1 (CLIENTS entries), e.g. a second relying app. */
+  moreClients?: ReadonlyArray<Record<string, unknown>>;
 }
 
 /** Starts server1, then server2 pointed at it, as a user of the README would. */
@@ -141,6 +143,7 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
         backchannel_logout_uri: `http://127.0.0.1:${port2}/backchannel-logout`,
         api_url: `http://127.0.0.1:${port2}`,
       },
+      ...(options.moreClients ?? []),
     ]),
     ...options.server1Env,
   });

@@ -1,0 +1,125 @@
+import { rmSync } from 'node:fs';
+import {
+  Browser,
+  freePort,
+  handoff,
+  type ServicePair,
+  startPair,
+  tempDir,
+  within,
+} from '@jwt-handoff/testkit';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBillingApp } from '../../apps/billing-app.js';
+
+// The plugin adopted by another app: test/apps/billing-app.ts (the README's example), a plain
+// fastify app with another client id, registered at server1 next to server2. One server1 hands
+// off to both over real HTTP; the billing app listens in this process, server1 and server2 run
+// as processes of their own.
+describe('a second relying app on the plugin, next to server2', () => {
+  let pair: ServicePair;
+  let billing: FastifyInstance;
+  let billingUrl: string;
+  let dataDir: string;
+  const me = async (browser: Browser, url: string) => (await browser.fetch('GET', `${url}/me`)).status;
+  const alice = () => ({ username: 'alice', password: pair.demoPassword });
+
+  beforeAll(async () => {
+    const port = await freePort();
+    billingUrl = `http://localhost:${port}`;
+    pair = await startPair({
+      server1Env: { LOGOUT_RETRY_BASE_MS: '100', LOGOUT_RETRY_MAX_MS: '400' },
+      moreClients: [
+        {
+          id: 'billing',
+          redirect_uris: [`${billingUrl}/handoff/callback`],
+          backchannel_logout_uri: `http://127.0.0.1:${port}/backchannel-logout`,
+        },
+      ],
+    });
+    dataDir = tempDir('billing');
+    billing = await buildBillingApp({
+      issuer: pair.server1.url,
+      jwksUrl: `http://127.0.0.1:${new URL(pair.server1.url).port}/.well-known/jwks.json`,
+      publicUrl: billingUrl,
+      sessionSecret: 'a-billing-test-secret-of-32-chars-or-more',
+      dataDir,
+    });
+    await billing.listen({ port, host: '127.0.0.1' });
+    await within(5000, async () => billing.relyingParty.isReady());
+  });
+
+  afterAll(async () => {
+    await billing?.close();
+    await pair?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs a visitor in through server1 and back, with its own cookies', async () => {
+    const browser = new Browser();
+    const run = await handoff(browser, billingUrl, alice());
+
+    expect(run.askedForPassword).toBe(true);
+    expect(run.page.status).toBe(200);
+    expect(run.page.body).toBe('hello Alice Liddell');
+    expect(run.page.trail.map((url) => new URL(url).pathname)).toEqual([
+      '/handoff/callback',
+      '/handoff/complete',
+      '/',
+    ]);
+    expect(run.page.headers.get('set-cookie') ?? '').not.toContain('s2_');
+    expect(await me(browser, billingUrl)).toBe(200);
+  });
+
+  it('hands one server1 session off to both services, each under its own client id', async () => {
+    const browser = new Browser();
+    const toBilling = await handoff(browser, billingUrl, alice());
+    const toServer2 = await handoff(browser, pair.server2.url, alice());
+
+    expect(toServer2.askedForPassword).toBe(false);
+    expect(await me(browser, billingUrl)).toBe(200);
+    expect(await me(browser, pair.server2.url)).toBe(200);
+    const audience = (token: string) =>
+      JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).aud;
+    expect(audience(toBilling.token)).toBe('billing');
+    expect(audience(toServer2.token)).toBe('server2');
+  });
+
+  it('refuses a replayed token, and a token minted for the other service', async () => {
+    const toBilling = await handoff(new Browser(), billingUrl, alice());
+    const replay = await new Browser().fetch(
+      'POST',
+      `${billingUrl}/handoff/callback`,
+      new URLSearchParams({ token: toBilling.token }).toString(),
+    );
+    expect(replay.status).toBe(400);
+    expect(JSON.parse(replay.body)).toEqual({ error: 'invalid_token', reason: 'token_replayed' });
+
+    const toServer2 = await handoff(new Browser(), pair.server2.url, alice());
+    const elsewhere = await new Browser().fetch(
+      'POST',
+      `${billingUrl}/handoff/callback`,
+      new URLSearchParams({ token: toServer2.token }).toString(),
+    );
+    expect(elsewhere.status).toBe(400);
+    expect(JSON.parse(elsewhere.body).reason).toBe('invalid_audience');
+  });
+
+  it('ends its session, and server2s, within 2 s of signing out on server1', async () => {
+    const browser = new Browser();
+    await handoff(browser, billingUrl, alice());
+    await handoff(browser, pair.server2.url, alice());
+
+    const out = await browser.fetch('POST', `${pair.server1.url}/logout`, '', { origin: pair.server1.url });
+    expect(out.status).toBe(303);
+    await within(2000, async () => (await me(browser, billingUrl)) === 401);
+    await within(2000, async () => (await me(browser, pair.server2.url)) === 401);
+  });
+
+  it('guards its API with service tokens, challenging in its own realm', async () => {
+    const response = await new Browser().fetch('GET', `${billingUrl}/api/invoices`);
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.body).reason).toBe('token_missing');
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="billing"');
+  });
+});
