@@ -83,17 +83,37 @@ export {
 } from './service-client/service-token-cache.js';
 export { type Migration, openDatabase } from './sqlite/open-database.js';
 export { type SessionTableOperations, sessionTableOperations } from './sqlite/session-table.js';
-export type { BaseClaims, HandoffClaims, LogoutClaims, ServiceClaims } from './tokens/claims.js';
+export type { BaseClaims } from './tokens/claims.js';
 export {
-  BACKCHANNEL_LOGOUT_EVENT,
   HANDOFF_PROFILE,
   HANDOFF_TOKEN_TTL_DEFAULT_SEC,
   HANDOFF_TOKEN_TTL_MAX_SEC,
+  type HandoffClaims,
+  type HandoffTokenInput,
+  type HandoffVerifierInput,
+  handoffVerifierOptions,
+  mintHandoffToken,
+} from './tokens/handoff-token.js';
+export {
+  BACKCHANNEL_LOGOUT_EVENT,
   LOGOUT_PROFILE,
-  SERVICE_PROFILE,
-  type TokenProfile,
-} from './tokens/profiles.js';
+  type LogoutClaims,
+  type LogoutTokenInput,
+  type LogoutVerifierInput,
+  logoutVerifierOptions,
+  mintLogoutToken,
+} from './tokens/logout-token.js';
+export type { TokenProfile } from './tokens/profiles.js';
 export { createMemoryReplayStore, type ReplayStore } from './tokens/replay-store.js';
+export {
+  ACTIVITY_SCOPE,
+  mintServiceToken,
+  SERVICE_PROFILE,
+  type ServiceClaims,
+  type ServiceTokenInput,
+  type ServiceVerifierInput,
+  serviceVerifierOptions,
+} from './tokens/service-token.js';
 export type { SigningKey } from './tokens/signing-key.js';
 export {
   type CachedVerification,

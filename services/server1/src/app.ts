@@ -11,13 +11,13 @@ import { createActivityPanel } from './activity/activity-panel.js';
 import { createMemoryLoginThrottle } from './auth/login-throttle.js';
 import { createScryptHasher, type PasswordHasher } from './auth/password-hasher.js';
 import { type Server1Config, timingInputOf } from './config.js';
-import type { Server1Context, Server1Metrics } from './context.js';
 import { keysFromEnvironment } from './keys/environment-keys.js';
 import { KeyRing } from './keys/key-ring.js';
 import { rotationTiming } from './keys/key-timeline.js';
 import { startKeyMaintenance } from './keys/rotation-schedule.js';
 import { createLogoutDispatcher } from './logout/backchannel-dispatcher.js';
 import { createSignOut } from './logout/sign-out.js';
+import { createServer1Metrics } from './metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { handoffRoutes } from './routes/handoff.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -71,19 +71,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   });
 
   const registry = new MetricsRegistry();
-  const metrics: Server1Metrics = {
-    registry,
-    login: registry.counter('server1_logins_total', 'Sign-in attempts by outcome.'),
-    handoffIssued: registry.counter(
-      'server1_handoff_tokens_issued_total',
-      'Handoff tokens minted, by client.',
-    ),
-    logoutDelivery: registry.counter(
-      'server1_logout_deliveries_total',
-      'Back-channel logout attempts, by outcome.',
-    ),
-    jwksServed: registry.counter('server1_jwks_requests_total', 'JWKS documents served, by status.'),
-  };
+  const metrics = createServer1Metrics(registry);
   registry.gauge('server1_sessions', 'Sessions currently stored.', () => sessionStore.count());
   const outbox = createSqliteLogoutOutbox(db);
   registry.gauge('server1_logout_outbox_depth', 'Back-channel logouts waiting for delivery.', () =>
@@ -114,42 +102,35 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     responseTimeoutMs: config.serviceCallTimeoutMs,
   });
 
-  const ctx: Server1Context = {
-    config,
+  const sessions = createSessionManager({
+    sessions: sessionStore,
     users,
-    sessions: createSessionManager({
-      sessions: sessionStore,
-      users,
-      cookie: cookieSpec(config.publicUrl, 's1_session'),
-      absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs,
-      now,
-    }),
-    passwordHasher,
-    loginThrottle: createMemoryLoginThrottle({
-      maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
-      maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
-      windowMs: config.loginFailureWindowMs,
-    }),
-    keyRing,
-    metrics,
-    signOut: createSignOut({
-      sessions: sessionStore,
-      users,
-      outbox,
-      dispatcher,
-      clients: config.clients,
-      deliveryMaxAgeMs: config.logoutDeliveryMaxAgeMs,
-      now,
-    }),
-    activityPanel: createActivityPanel(serviceClient, config.clients, config.serviceCallTimeoutMs),
+    cookie: cookieSpec(config.publicUrl, 's1_session'),
+    absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs,
     now,
-  };
+  });
+  const loginThrottle = createMemoryLoginThrottle({
+    maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+    maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+    windowMs: config.loginFailureWindowMs,
+  });
+  const signOut = createSignOut({
+    sessions: sessionStore,
+    users,
+    outbox,
+    dispatcher,
+    clients: config.clients,
+    deliveryMaxAgeMs: config.logoutDeliveryMaxAgeMs,
+    now,
+  });
+  const activityPanel = createActivityPanel(serviceClient, config.clients, config.serviceCallTimeoutMs);
+
   await app.register(healthRoutes, { isReady: () => true, metrics: registry });
-  await app.register(loginRoutes, ctx);
-  await app.register(logoutRoutes, ctx);
-  await app.register(dashboardRoutes, ctx);
-  await app.register(handoffRoutes, ctx);
-  await app.register(jwksRoutes, ctx);
+  await app.register(loginRoutes, { config, users, sessions, passwordHasher, loginThrottle, metrics, now });
+  await app.register(logoutRoutes, { config, sessions, signOut });
+  await app.register(dashboardRoutes, { config, sessions, activityPanel });
+  await app.register(handoffRoutes, { config, sessions, keyRing, metrics, now });
+  await app.register(jwksRoutes, { config, keyRing, metrics, now });
 
   const stopKeyMaintenance = keyRing.rotatable
     ? startKeyMaintenance({

@@ -1,6 +1,4 @@
-import { SignJWT } from 'jose';
-import { randomId } from '../http/session-id.js';
-import { SERVICE_PROFILE } from '../tokens/profiles.js';
+import { mintServiceToken, SERVICE_PROFILE } from '../tokens/service-token.js';
 import type { SigningKey } from '../tokens/signing-key.js';
 
 /** Options of {@link createServiceTokenCache}. */
@@ -43,16 +41,16 @@ export function createServiceTokenCache(options: ServiceTokenCacheOptions): Serv
     const cached = cache.get(cacheKey);
     const at = now();
     if (cached && cached.renewAt > at && cached.kid === key.kid) return cached.token;
+    // The same whole second mintServiceToken takes as the token's iat.
     const iat = Math.floor(at / 1000);
-    const token = new SignJWT({ scope })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: SERVICE_PROFILE.typ })
-      .setIssuer(options.issuer)
-      .setSubject(options.serviceId)
-      .setAudience(audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + ttlSec)
-      .setJti(randomId())
-      .sign(key.privateKey);
+    const token = mintServiceToken(key, {
+      issuer: options.issuer,
+      serviceId: options.serviceId,
+      audience,
+      scope,
+      ttlSec,
+      now: at,
+    });
     // Concurrent callers share the one signature in flight; a failed one is not kept.
     const entry = { token, renewAt: (iat + ttlSec - renewBeforeSec) * 1000, kid: key.kid };
     cache.set(cacheKey, entry);

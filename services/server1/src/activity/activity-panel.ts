@@ -1,4 +1,4 @@
-import type { ServiceClient } from '@jwt-handoff/shared';
+import { ACTIVITY_SCOPE, type ServiceClient } from '@jwt-handoff/shared';
 import type { ClientRegistration } from '../config.js';
 
 /** What a client's activity API reports of a user (server2's GET /api/users/:sub/activity). */
@@ -16,8 +16,8 @@ export interface ClientActivity {
   unavailable?: string;
 }
 
-/** The scope the activity API requires. */
-export const ACTIVITY_SCOPE = 'activity:read';
+/** The dashboard's "your activity" panels of the user `sub`, one per client with an API. */
+export type ActivityPanel = (sub: string) => Promise<ClientActivity[]>;
 
 /**
  * Fetches "your activity" from every client that has an API, in parallel, with a deadline: a
@@ -27,7 +27,7 @@ export function createActivityPanel(
   client: ServiceClient,
   clients: readonly ClientRegistration[],
   timeoutMs: number,
-) {
+): ActivityPanel {
   const withApi = clients.filter((candidate) => candidate.apiUrl !== undefined);
   return async (sub: string): Promise<ClientActivity[]> =>
     Promise.all(

@@ -1,9 +1,8 @@
-import type { SigningKey } from '@jwt-handoff/shared';
+import { mintLogoutToken, type SigningKey } from '@jwt-handoff/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Agent, request } from 'undici';
 import type { ClientRegistration } from '../config.js';
 import type { LogoutDelivery, LogoutOutbox } from '../stores/logout-outbox.js';
-import { mintLogoutToken } from './logout-token.js';
 
 /** How deliveries are retried, in milliseconds. */
 export interface RetryPolicy {
@@ -72,8 +71,8 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
       await outbox.delivered(delivery.id);
       return;
     }
-    const token = await mintLogoutToken({
-      key: options.signingKey(),
+    // Minted per attempt, so a retried delivery never carries a stale token.
+    const token = await mintLogoutToken(options.signingKey(), {
       issuer: options.issuer,
       clientId: client.id,
       sub: delivery.sub,

@@ -1,8 +1,21 @@
-import { AppError, sendPage } from '@jwt-handoff/shared';
+import { AppError, mintHandoffToken, sendPage } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
-import type { Server1Context } from '../context.js';
-import { mintHandoffToken } from '../tokens/handoff-token.js';
+import type { Server1Config } from '../config.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { Server1Metrics } from '../metrics.js';
+import type { SessionManager } from '../session/session-manager.js';
 import { formPostPage } from '../views/pages.js';
+
+/** What the handoff route uses. */
+export interface HandoffRouteOptions {
+  /** The registered clients, the issuer (`publicUrl`) and the tokens' lifetime. */
+  config: Pick<Server1Config, 'clients' | 'publicUrl' | 'handoffTokenTtlSec'>;
+  sessions: Pick<SessionManager, 'current'>;
+  keyRing: Pick<KeyRing, 'signingKey'>;
+  metrics: Pick<Server1Metrics, 'handoffIssued'>;
+  /** The clock, in milliseconds since the epoch. */
+  now: () => number;
+}
 
 // The client's state comes back to it as the token's nonce; printable ASCII, bounded, so it
 // can never bloat or break the token or the page.
@@ -13,11 +26,13 @@ const STATE_PATTERN = /^[\x21-\x7e]{1,512}$/;
  * or the state is answered with a 400 page and never with a redirect: redirecting to an
  * unverified URL would hand a token, or at least an open redirect, to whoever built the link.
  */
-export async function handoffRoutes(app: FastifyInstance, ctx: Server1Context): Promise<void> {
-  const { config, sessions, keyRing, metrics, now } = ctx;
+export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteOptions): Promise<void> {
+  const { config, sessions, keyRing, metrics, now } = options;
 
   app.get('/handoff/authorize', { config: { html: true } }, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
+    // Checked by hand, in this order, rather than by a querystring schema: each problem has
+    // its own reason code, and a schema would answer them all as invalid_request.
+    const query = request.query as { client_id?: unknown; redirect_uri?: unknown; state?: unknown };
     const client = config.clients.find((candidate) => candidate.id === query.client_id);
     if (!client) throw new AppError('invalid_client', 'This sign-in link names an unknown service.');
     const redirectUri = query.redirect_uri;
@@ -39,13 +54,15 @@ export async function handoffRoutes(app: FastifyInstance, ctx: Server1Context): 
     const signedIn = await sessions.current(request);
     if (!signedIn) return reply.redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
 
-    const token = await mintHandoffToken({
-      key: keyRing.signingKey(now()),
+    const token = await mintHandoffToken(keyRing.signingKey(now()), {
       issuer: config.publicUrl,
       clientId: client.id,
-      user: signedIn.user,
-      session: signedIn.session,
+      sub: signedIn.user.id,
       nonce: state,
+      authTimeMs: signedIn.session.createdAt,
+      sid: signedIn.session.sid,
+      name: signedIn.user.name,
+      email: signedIn.user.email,
       ttlSec: config.handoffTokenTtlSec,
       now: now(),
     });

@@ -1,19 +1,33 @@
 import type { FastifyInstance } from 'fastify';
-import type { Server1Context } from '../context.js';
+import type { Server1Config } from '../config.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { Server1Metrics } from '../metrics.js';
+
+/** What the JWKS route uses. */
+export interface JwksRouteOptions {
+  /** `jwksMaxAgeSec`: how long verifiers may cache the document. */
+  config: Pick<Server1Config, 'jwksMaxAgeSec'>;
+  keyRing: Pick<KeyRing, 'jwks'>;
+  metrics: Pick<Server1Metrics, 'jwksServed'>;
+  /** The clock, in milliseconds since the epoch. */
+  now: () => number;
+}
 
 /**
  * GET /.well-known/jwks.json: the published public keys, cacheable for `jwksMaxAgeSec`, with a
  * strong ETag so that verifiers revalidate with a cheap 304.
  */
-export async function jwksRoutes(app: FastifyInstance, ctx: Server1Context): Promise<void> {
+export async function jwksRoutes(app: FastifyInstance, options: JwksRouteOptions): Promise<void> {
+  const { config, keyRing, metrics, now } = options;
+
   app.get('/.well-known/jwks.json', async (request, reply) => {
-    const { body, etag } = ctx.keyRing.jwks(ctx.now());
-    reply.header('cache-control', `public, max-age=${ctx.config.jwksMaxAgeSec}`).header('etag', etag);
+    const { body, etag } = keyRing.jwks(now());
+    reply.header('cache-control', `public, max-age=${config.jwksMaxAgeSec}`).header('etag', etag);
     if (matchesEtag(request.headers['if-none-match'], etag)) {
-      ctx.metrics.jwksServed({ status: '304' });
+      metrics.jwksServed({ status: '304' });
       return reply.code(304).send();
     }
-    ctx.metrics.jwksServed({ status: '200' });
+    metrics.jwksServed({ status: '200' });
     return reply.type('application/json; charset=utf-8').send(body);
   });
 }

@@ -10,20 +10,38 @@ import {
   textField,
 } from '@jwt-handoff/shared';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Server1Context } from '../context.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import type { PasswordHasher } from '../auth/password-hasher.js';
+import type { Server1Config } from '../config.js';
+import type { Server1Metrics } from '../metrics.js';
+import type { SessionManager } from '../session/session-manager.js';
+import type { UserStore } from '../stores/user-store.js';
 import { loginPage } from '../views/pages.js';
 
 // The same words for an unknown user and a wrong password: the page must not tell which.
 const INVALID_CREDENTIALS = 'The username or password is not right.';
 const MAX_FIELD_LENGTH = 1024;
 
+/** What the sign-in routes use. */
+export interface LoginRouteOptions {
+  /** `publicUrl`: the only origin the form may be posted from, and the CSRF cookie's scope. */
+  config: Pick<Server1Config, 'publicUrl'>;
+  users: Pick<UserStore, 'findByUsername'>;
+  sessions: Pick<SessionManager, 'current' | 'start'>;
+  passwordHasher: Pick<PasswordHasher, 'verify' | 'burn'>;
+  loginThrottle: LoginThrottle;
+  metrics: Pick<Server1Metrics, 'login'>;
+  /** The clock, in milliseconds since the epoch. */
+  now: () => number;
+}
+
 /**
  * GET and POST /login. The login form is protected against CSRF by a double-submit
  * token (a SameSite=Strict cookie that must equal the hidden field) and by the Origin check;
  * failed attempts are throttled per account and per address.
  */
-export async function loginRoutes(app: FastifyInstance, ctx: Server1Context): Promise<void> {
-  const { config, sessions, users, passwordHasher, loginThrottle, metrics, now } = ctx;
+export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptions): Promise<void> {
+  const { config, sessions, users, passwordHasher, loginThrottle, metrics, now } = options;
   const csrfCookie = cookieSpec(config.publicUrl, 's1_login_csrf');
   const csrfCookieOptions = { ...csrfCookie.options, sameSite: 'strict' as const, maxAge: 3600 };
 
@@ -38,7 +56,9 @@ export async function loginRoutes(app: FastifyInstance, ctx: Server1Context): Pr
   };
 
   app.get('/login', { config: { html: true } }, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
+    // No querystring schema: whatever the query holds, the form is shown (an unusable return_to
+    // becomes "/"), never a 400.
+    const query = request.query as { return_to?: unknown; signed_out?: unknown };
     const returnTo = safeReturnTo(query.return_to);
     if (await sessions.current(request)) return reply.redirect(returnTo, 303);
     // Reuse the browser's token if it has one, so two open tabs both still work.
