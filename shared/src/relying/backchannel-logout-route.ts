@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { refusedToken } from '../errors.js';
 import { formFields, textField } from '../http/form-body.js';
-import type { LogoutClaims } from '../tokens/claims.js';
+import type { LogoutClaims } from '../tokens/logout-token.js';
 import type { TokenVerifier } from '../tokens/verifier.js';
 import type { RelyingMetrics } from './metrics.js';
 import type { Revocation } from './revocation.js';

@@ -4,7 +4,7 @@ import { formFields, textField } from '../http/form-body.js';
 import { secretsEqual } from '../http/same-origin.js';
 import type { SessionCookies } from '../http/session-cookies.js';
 import { hashSecret, randomId } from '../http/session-id.js';
-import type { HandoffClaims } from '../tokens/claims.js';
+import type { HandoffClaims } from '../tokens/handoff-token.js';
 import type { TokenVerifier } from '../tokens/verifier.js';
 import type { RelyingMetrics } from './metrics.js';
 import type { Revocation } from './revocation.js';

@@ -2,7 +2,7 @@ import type { AppErrorRenderer } from '../http/error-handler.js';
 import type { MetricsRegistry } from '../http/metrics.js';
 import type { JwksClientOptions } from '../keys/jwks-client-options.js';
 import type { KeySource } from '../keys/key-source.js';
-import { HANDOFF_PROFILE } from '../tokens/profiles.js';
+import { HANDOFF_PROFILE } from '../tokens/handoff-token.js';
 import type { VerifiedTokenCacheOptions } from '../tokens/verified-token-cache.js';
 import { type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '../tokens/verifier.js';
 import type { RelyingStores } from './stores.js';

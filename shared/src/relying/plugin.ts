@@ -9,8 +9,9 @@ import { MetricsRegistry } from '../http/metrics.js';
 import { createSessionCookies } from '../http/session-cookies.js';
 import { createJwksClient } from '../keys/jwks-client.js';
 import type { KeySource } from '../keys/key-source.js';
-import type { HandoffClaims, LogoutClaims, ServiceClaims } from '../tokens/claims.js';
-import { HANDOFF_PROFILE, LOGOUT_PROFILE, SERVICE_PROFILE } from '../tokens/profiles.js';
+import { type HandoffClaims, handoffVerifierOptions } from '../tokens/handoff-token.js';
+import { type LogoutClaims, logoutVerifierOptions } from '../tokens/logout-token.js';
+import { type ServiceClaims, serviceVerifierOptions } from '../tokens/service-token.js';
 import { createVerifier } from '../tokens/verifier.js';
 import { backchannelLogoutRoute } from './backchannel-logout-route.js';
 import { handoffRoutes } from './handoff-routes.js';
@@ -133,20 +134,19 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   };
   const verifyHandoffToken = createVerifier<HandoffClaims>({
     ...common,
-    profile: HANDOFF_PROFILE,
-    replayStore: stores.usedJtis,
-    maxLifetimeSec: settings.handoffMaxLifetimeSec,
-    isRevoked: (claims) => revocation.isRevoked(claims as HandoffClaims),
+    ...handoffVerifierOptions({
+      replayStore: stores.usedJtis,
+      maxLifetimeSec: settings.handoffMaxLifetimeSec,
+      isRevoked: (claims) => revocation.isRevoked(claims),
+    }),
   });
   const verifyLogoutToken = createVerifier<LogoutClaims>({
     ...common,
-    profile: LOGOUT_PROFILE,
-    replayStore: stores.usedJtis,
+    ...logoutVerifierOptions({ replayStore: stores.usedJtis }),
   });
   const verifyServiceToken = createVerifier<ServiceClaims>({
     ...common,
-    profile: SERVICE_PROFILE,
-    verifiedTokenCache: options.verifiedTokenCache,
+    ...serviceVerifierOptions({ verifiedTokenCache: options.verifiedTokenCache }),
   });
   const authorizeServiceCall = createServiceTokenAuth(verifyServiceToken, settings.clientId, (reason) =>
     metrics.tokenRejected({ kind: 'service', reason }),

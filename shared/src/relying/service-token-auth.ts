@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError, REASONS, type ReasonCode, refusedToken } from '../errors.js';
-import type { ServiceClaims } from '../tokens/claims.js';
+import type { ServiceClaims } from '../tokens/service-token.js';
 import type { TokenVerifier } from '../tokens/verifier.js';
 
 /** Checks an API call's Bearer service token and one scope; resolves its claims or throws. */

@@ -1,5 +1,5 @@
 import type { CookieSessionStore, SessionTimeouts } from '../http/session-cookies.js';
-import type { HandoffClaims } from '../tokens/claims.js';
+import type { HandoffClaims } from '../tokens/handoff-token.js';
 import type { ReplayStore } from '../tokens/replay-store.js';
 
 /**

@@ -342,6 +342,49 @@ describe('tokens_valid_after ("sign out everywhere")', () => {
     txnOf(await postCallback(server, await server.mint({ sub: 'user-alice', sid: 'sid-hash-phone' })));
   });
 
+  // A token may live 300 s (HANDOFF_TOKEN_TTL=300 at server1), so a sid that ended must be
+  // remembered until a token minted just before the sign-out can no longer be presented (exp plus
+  // the 5 s leeway) and its txn completed (60 s): 365 s from the sign-out. It was 120 s once, and a
+  // token posted 128 s after the sign-out started a session.
+  it('refuses a 300 s token minted before its session signed out, posted 128 s after', async () => {
+    const server = await startServer2();
+    const token = await server.mint({ sub: 'user-alice', sid: 'sid-hash-desk', exp: server.clock.nowSec() + 300 });
+    server.clock.advance(1_000);
+    expectLoggedOut(await logout(server, { sub: 'user-alice', sid: 'sid-hash-desk' }));
+
+    server.clock.advance(128_000);
+    expectJsonError(await postCallback(server, token), 400, 'token_revoked');
+  });
+
+  it('remembers an ended sid until the last token minted before the sign-out has expired and completed', async () => {
+    const server = await startServer2();
+    const browser = new Browser(server);
+    const { state } = await startHandoff(browser);
+    const token = await server.mint({
+      sub: 'user-alice',
+      sid: 'sid-hash-desk',
+      nonce: state,
+      exp: server.clock.nowSec() + 300,
+    });
+    expectLoggedOut(await logout(server, { sub: 'user-alice', sid: 'sid-hash-desk' }));
+
+    // Just inside exp + leeway: the token is still presentable, and still refused.
+    server.clock.advance(304_000);
+    expectJsonError(await postCallback(server, token), 400, 'token_revoked');
+    // A purge at the edge of the retention (300 + 5 s + 60 s) keeps the sid; a later one drops it.
+    const { relyingParty: rp } = server.app;
+    expect(rp.revocation.endedSidRetentionMs).toBe(365_000);
+    await rp.stores.revocations.purgeExpired?.(server.clock.now() + 60_999);
+    expect(await rp.stores.revocations.isSidEnded('sid-hash-desk', server.clock.now() + 60_999)).toBe(true);
+    await rp.stores.revocations.purgeExpired?.(server.clock.now() + 61_000);
+    expect(await rp.stores.revocations.isSidEnded('sid-hash-desk', server.clock.now())).toBe(false);
+  });
+
+  it('derives the retention from the lifetime the verifier accepts (HANDOFF_MAX_LIFETIME_SEC)', async () => {
+    const server = await startServer2({ env: { HANDOFF_MAX_LIFETIME_SEC: '60', CLOCK_TOLERANCE_SEC: '2' } });
+    expect(server.app.relyingParty.revocation.endedSidRetentionMs).toBe((60 + 2) * 1000 + 60_000);
+  });
+
   it('survives a restart', async () => {
     const server = await startServer2();
     const revokedAt = server.clock.nowSec();

@@ -1,10 +1,7 @@
-import type { ActivityStore, RelyingSessionStore } from '@jwt-handoff/shared';
+import { ACTIVITY_SCOPE, type ActivityStore, type RelyingSessionStore } from '@jwt-handoff/shared';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { activityReport } from '../activity/activity-report.js';
-
-/** The scope `GET /api/users/:sub/activity` requires. */
-export const ACTIVITY_SCOPE = 'activity:read';
 
 /** What the activity API uses, besides the plugin's `app.requireServiceToken()`. */
 export interface ApiRoutesOptions {

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { isSessionLive, type SessionTimeouts } from '../../http/session-cookies.js';
 import { hashSecret, randomId } from '../../http/session-id.js';
 import { sessionTableOperations } from '../../sqlite/session-table.js';
-import type { HandoffClaims } from '../../tokens/claims.js';
+import type { HandoffClaims } from '../../tokens/handoff-token.js';
 import type { RelyingSession, RelyingSessionStore } from '../stores.js';
 
 interface SessionRow {

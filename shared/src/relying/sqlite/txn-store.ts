@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { HandoffClaims } from '../../tokens/claims.js';
+import type { HandoffClaims } from '../../tokens/handoff-token.js';
 import type { TxnStore } from '../stores.js';
 
 /** The SQLite {@link TxnStore}. */
