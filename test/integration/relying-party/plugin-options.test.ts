@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalKeySource, type RelyingPartyOptions, relyingParty } from '@jwt-handoff/shared';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { generateSigningKey, handoffClaims, ISSUER_URL, mintToken, testClock } from '../server2/helpers.js';
+
+// The plugin registered on a bare fastify app (no error handler, cookie or form plugin of ours),
+// driven through inject with a key generated for the test.
+const PUBLIC_URL = 'https://app.example';
+const SECRET = 'a-test-secret-that-is-32-chars-long!';
+
+async function bareApp(options: Partial<RelyingPartyOptions> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'relying-plugin-'));
+  const key = await generateSigningKey();
+  const clock = testClock();
+  const app = Fastify();
+  onTestFinished(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await app.register(relyingParty, {
+    issuer: ISSUER_URL,
+    clientId: 'server2',
+    publicUrl: PUBLIC_URL,
+    sessionSecret: SECRET,
+    dataDir,
+    keySource: createLocalKeySource({ keys: [key.publicJwk] }),
+    now: clock.now,
+    ...options,
+  });
+  app.get('/private', { config: { html: true }, preHandler: app.requireSession() }, async (request) => ({
+    sub: request.relyingSession.sub,
+  }));
+  app.get('/api/x', { preHandler: app.requireServiceToken('x:read') }, async (request) => ({
+    caller: request.serviceToken.sub,
+  }));
+  await app.ready();
+  return { app, key, clock };
+}
+
+/** Walks start → callback → complete by inject, carrying the cookies by hand. */
+async function handoffThrough(
+  app: FastifyInstance,
+  key: Awaited<ReturnType<typeof generateSigningKey>>,
+  clock: ReturnType<typeof testClock>,
+  prefix = '',
+) {
+  const start = await app.inject({ url: `${prefix}/handoff/start?return_to=%2Fprivate` });
+  const authorize = new URL(String(start.headers.location));
+  const stateCookie = String(start.headers['set-cookie']).split(';')[0] as string;
+  const token = await mintToken(key, handoffClaims(clock, { nonce: authorize.searchParams.get('state') }));
+  const callback = await app.inject({
+    method: 'POST',
+    url: `${prefix}/handoff/callback`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ token }).toString(),
+  });
+  const complete = await app.inject({
+    url: String(callback.headers.location),
+    headers: { cookie: stateCookie },
+  });
+  return { start, authorize, stateCookie, callback, complete };
+}
+
+describe('the relyingParty plugin on a bare fastify app', () => {
+  it('refuses bad options at registration, naming every one of them', async () => {
+    const app = Fastify();
+    onTestFinished(() => app.close());
+    const registering = app
+      .register(relyingParty, {
+        issuer: 'not a url',
+        clientId: 'has spaces',
+        publicUrl: PUBLIC_URL,
+        sessionSecret: 'short',
+        prefix: 'auth/',
+        cookies: { session: 'same', handoffState: 'same' },
+        algorithms: ['HS256' as never],
+      })
+      .ready();
+    await expect(registering).rejects.toThrow(
+      /"issuer".*"clientId".*"sessionSecret".*"dataDir".*"prefix".*"cookies.session" and "cookies.handoffState" must differ.*"algorithms"/,
+    );
+  });
+
+  it('serves its routes under a prefix, with the callback URL and state cookie path to match', async () => {
+    const { app, key, clock } = await bareApp({ prefix: '/auth' });
+    const run = await handoffThrough(app, key, clock, '/auth');
+
+    expect(run.authorize.origin + run.authorize.pathname).toBe(`${ISSUER_URL}/handoff/authorize`);
+    expect(run.authorize.searchParams.get('redirect_uri')).toBe(`${PUBLIC_URL}/auth/handoff/callback`);
+    expect(String(run.start.headers['set-cookie'])).toMatch(/^__Secure-s2_handoff=.*Path=\/auth\/handoff/);
+    expect(run.callback.headers.location).toMatch(/^\/auth\/handoff\/complete\?txn=/);
+    expect(run.complete.statusCode).toBe(303);
+    expect(run.complete.headers.location).toBe('/private');
+    expect((await app.inject({ url: '/handoff/start' })).statusCode).toBe(404);
+  });
+
+  it('names its cookies as told, with the __Host- prefix over https, and opens the guarded route', async () => {
+    const { app, key, clock } = await bareApp({
+      cookies: { session: 'billing_session', handoffState: 'billing_handoff' },
+    });
+    const run = await handoffThrough(app, key, clock);
+
+    expect(run.stateCookie).toMatch(/^__Secure-billing_handoff=/);
+    const session = String(
+      [run.complete.headers['set-cookie']].flat().find((c) => String(c).includes('billing_session')),
+    );
+    expect(session).toMatch(/^__Host-billing_session=[^;]+; .*HttpOnly.*Secure.*SameSite=Lax/);
+    const cookie = session.split(';')[0] as string;
+    const open = await app.inject({ url: '/private', headers: { cookie } });
+    expect(open.statusCode).toBe(200);
+    expect(open.json()).toEqual({ sub: 'user-alice' });
+  });
+
+  it('sends a browser without a session to sign in, and answers anything else 401 with a reason', async () => {
+    const { app } = await bareApp();
+    const browser = await app.inject({ url: '/private?tab=1' });
+    expect(browser.statusCode).toBe(303);
+    expect(browser.headers.location).toBe('/handoff/start?return_to=%2Fprivate%3Ftab%3D1');
+
+    const api = await app.inject({ url: '/api/x' });
+    expect(api.statusCode).toBe(401);
+    expect(api.json()).toEqual({ error: 'unauthorized', reason: 'token_missing' });
+    expect(api.headers['www-authenticate']).toBe('Bearer realm="server2"');
+  });
+
+  it('renders refusals with renderError when given', async () => {
+    const { app } = await bareApp({
+      renderError: (error, _request, reply) => reply.code(error.statusCode).send({ custom: error.reason }),
+    });
+    const response = await app.inject({ url: '/handoff/complete?txn=nope' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ custom: 'txn_unknown' });
+  });
+
+  it('returns to homePath when the handoff names no page of its own', async () => {
+    const { app } = await bareApp({ homePath: '/dashboard' });
+    const start = await app.inject({ url: '/handoff/start?return_to=https%3A%2F%2Fevil.example' });
+    const cookie = String(start.headers['set-cookie']).split(';')[0] as string;
+    const payload = JSON.parse(
+      Buffer.from((cookie.split('=')[1] as string).split('.')[0] as string, 'base64url').toString(),
+    );
+    expect(payload.r).toBe('/dashboard');
+  });
+});
