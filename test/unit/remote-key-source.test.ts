@@ -5,18 +5,10 @@ import {
   type RemoteKeySourceOptions,
   SERVICE_PROFILE,
 } from '@jwt-handoff/shared';
+import { generateTestKey, jwksOf, mintToken, type TestKey, testClock } from '@jwt-handoff/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Handler, json, startServer, type TestServer } from './helpers/http-server.js';
-import {
-  AUDIENCE,
-  generateTestKey,
-  ISSUER,
-  jwksOf,
-  mint,
-  serviceClaims,
-  type TestKey,
-  testClock,
-} from './helpers/tokens.js';
+import { AUDIENCE, ISSUER, serviceClaims } from './helpers/tokens.js';
 
 let issuerKey: TestKey;
 let nextKey: TestKey;
@@ -58,7 +50,7 @@ function remoteSetup(server: TestServer, options: Partial<RemoteKeySourceOptions
   return { keySource, verify };
 }
 
-const serviceToken = (key: TestKey) => mint(key, serviceClaims(), 'service+jwt');
+const serviceToken = (key: TestKey) => mintToken(key, serviceClaims(), 'service+jwt');
 
 /** Answers with headers and then never sends the rest of the body. */
 const stallAfterHeaders: Handler = (_request, response) => {
