@@ -8,22 +8,20 @@ import {
   MetricsRegistry,
   SERVICE_PROFILE,
 } from '@jwt-handoff/shared';
+import {
+  generateTestKey,
+  jwksOf,
+  mintToken,
+  segment,
+  segmentsOf,
+  type TestKey,
+  testClock,
+} from '@jwt-handoff/testkit';
 import { errors, type JSONWebKeySet } from 'jose';
 import { MockAgent } from 'undici';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Handler, json, startServer, type TestServer } from './helpers/http-server.js';
-import {
-  AUDIENCE,
-  generateTestKey,
-  ISSUER,
-  jwksOf,
-  mint,
-  segment,
-  segmentsOf,
-  serviceClaims,
-  type TestKey,
-  testClock,
-} from './helpers/tokens.js';
+import { AUDIENCE, ISSUER, serviceClaims } from './helpers/tokens.js';
 
 const ORIGIN = 'https://issuer.test';
 const JWKS_PATH = '/.well-known/jwks.json';
@@ -132,7 +130,7 @@ function verifierFor(keySource: JwksClient) {
   });
 }
 
-const tokenOf = (key: TestKey) => mint(key, serviceClaims(), 'service+jwt');
+const tokenOf = (key: TestKey) => mintToken(key, serviceClaims(), 'service+jwt');
 
 /** Lets pending I/O callbacks and promise chains run without moving the fake clock. */
 async function flush(): Promise<void> {
@@ -554,7 +552,7 @@ describe('createJwksClient', () => {
     it('refuses a token with no kid without fetching', async () => {
       const client = jwksClient();
       await client.refresh();
-      const token = await mint(edKey, serviceClaims(), 'service+jwt', { kid: undefined });
+      const token = await mintToken(edKey, serviceClaims(), 'service+jwt', { kid: undefined });
 
       expect(await verifierFor(client)(token)).toMatchObject({ ok: false, reason: 'unknown_kid' });
       await expect(client.getKey({ alg: 'EdDSA' }, { payload: '', signature: '' })).rejects.toBeInstanceOf(

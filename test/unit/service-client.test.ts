@@ -5,10 +5,11 @@ import {
   type ServiceClient,
   type SigningKey,
 } from '@jwt-handoff/shared';
+import { generateTestKey, jwksOf, T0, type TestKey, testClock } from '@jwt-handoff/testkit';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { json, startServer, type TestServer } from './helpers/http-server.js';
-import { generateTestKey, ISSUER, jwksOf, T0, type TestKey, testClock } from './helpers/tokens.js';
+import { ISSUER } from './helpers/tokens.js';
 
 const SERVICE_ID = 'server1';
 
@@ -23,7 +24,7 @@ function signingKeyOf(testKey: TestKey): SigningKey {
   return { kid: testKey.kid, alg: testKey.alg, privateKey: testKey.privateKey };
 }
 
-/** A token cache over `key` whose clock starts at T0 and is moved with `clock.set`. */
+/** A token cache over `key` whose clock starts at T0 and is moved with `clock.setSec`. */
 function tokenCache(options: { signingKey?: () => SigningKey; ttlSec?: number } = {}) {
   const clock = testClock();
   const tokens = createServiceTokenCache({
@@ -68,10 +69,10 @@ describe('createServiceTokenCache', () => {
     const { tokens, clock } = tokenCache();
     const first = await tokens('server2', 'activity:read');
 
-    clock.set(T0 + 44);
+    clock.setSec(T0 + 44);
     expect(await tokens('server2', 'activity:read')).toBe(first);
 
-    clock.set(T0 + 45);
+    clock.setSec(T0 + 45);
     const renewed = await tokens('server2', 'activity:read');
 
     expect(renewed).not.toBe(first);
@@ -82,7 +83,7 @@ describe('createServiceTokenCache', () => {
     expect(after.jti).not.toBe(before.jti);
     expect(after.iat).toBe(T0 + 45);
     expect(after.exp).toBe(T0 + 105);
-    clock.set(T0 + 60);
+    clock.setSec(T0 + 60);
     expect(await tokens('server2', 'activity:read')).toBe(renewed);
   });
 

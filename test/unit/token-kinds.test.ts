@@ -13,9 +13,10 @@ import {
   type ServiceClaims,
   serviceVerifierOptions,
 } from '@jwt-handoff/shared';
+import { generateTestKey, jwksOf, T0, type TestKey, testClock } from '@jwt-handoff/testkit';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AUDIENCE, generateTestKey, ISSUER, jwksOf, T0, type TestKey, testClock } from './helpers/tokens.js';
+import { AUDIENCE, ISSUER } from './helpers/tokens.js';
 
 let key: TestKey;
 

@@ -11,23 +11,19 @@ import {
   VerifiedTokenCache,
   type VerifierOptions,
 } from '@jwt-handoff/shared';
-import { errors, type JWTVerifyGetKey } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  AUDIENCE,
   type Claims,
   generateTestKey,
-  handoffClaims,
-  ISSUER,
   jwksOf,
-  logoutClaims,
-  mint,
+  mintToken,
   segmentsOf,
-  serviceClaims,
   T0,
   type TestKey,
   testClock,
-} from './helpers/tokens.js';
+} from '@jwt-handoff/testkit';
+import { errors, type JWTVerifyGetKey } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE, handoffClaims, ISSUER, logoutClaims, serviceClaims } from './helpers/tokens.js';
 
 let key: TestKey;
 let otherKey: TestKey;
@@ -77,7 +73,7 @@ function setup(profile: TokenProfile = SERVICE_PROFILE, options: Partial<Verifie
 }
 
 const serviceToken = (claims: Claims = {}, signer = key) =>
-  mint(signer, serviceClaims(claims), 'service+jwt');
+  mintToken(signer, serviceClaims(claims), 'service+jwt');
 
 describe('verified-token cache: hits', () => {
   it('answers a second presentation with the same claims and header without a key look-up', async () => {
@@ -125,10 +121,10 @@ describe('verified-token cache: what a hit re-checks', () => {
     const { verify, clock, keys } = setup();
     const token = await serviceToken(); // exp = T0 + 60, leeway 5 s
     expect((await verify(token)).ok).toBe(true);
-    clock.set(T0 + 64);
+    clock.setSec(T0 + 64);
     expect((await verify(token)).ok).toBe(true);
     expect(keys.lookups).toBe(1);
-    clock.set(T0 + 65);
+    clock.setSec(T0 + 65);
     expect(await verify(token)).toMatchObject({ ok: false, reason: 'token_expired' });
     expect(await verify(token)).toMatchObject({ ok: false, reason: 'token_expired' });
   });
@@ -136,15 +132,15 @@ describe('verified-token cache: what a hit re-checks', () => {
   it('re-checks nbf and iat when the clock goes back', async () => {
     const { verify, clock } = setup();
     const token = await serviceToken({ nbf: T0 + 10 });
-    clock.set(T0 + 10);
+    clock.setSec(T0 + 10);
     expect((await verify(token)).ok).toBe(true);
-    clock.set(T0);
+    clock.setSec(T0);
     expect(await verify(token)).toMatchObject({ ok: false, reason: 'token_not_yet_valid' });
 
     const fresh = await serviceToken({ iat: T0 + 20, exp: T0 + 80 });
-    clock.set(T0 + 20);
+    clock.setSec(T0 + 20);
     expect((await verify(fresh)).ok).toBe(true);
-    clock.set(T0 + 10);
+    clock.setSec(T0 + 10);
     expect(await verify(fresh)).toMatchObject({ ok: false, reason: 'token_not_yet_valid' });
   });
 
@@ -197,7 +193,7 @@ describe('verified-token cache: what a hit re-checks', () => {
     keys.withdraw(key.kid);
     // Bounded by the token's own expiry (at most 60 s + leeway for a service token).
     expect((await verify(token)).ok).toBe(true);
-    clock.set(T0 + 65);
+    clock.setSec(T0 + 65);
     expect(await verify(token)).toMatchObject({ ok: false, reason: 'unknown_kid' });
   });
 });
@@ -249,7 +245,7 @@ describe('verified-token cache: what it never does', () => {
         replayStore: permissive,
         verifiedTokenCache: { maxEntries: 100 },
       });
-      const token = await mint(key, claims, typ);
+      const token = await mintToken(key, claims, typ);
       expect((await verify(token)).ok).toBe(true);
       expect((await verify(token)).ok).toBe(true);
       expect(keys.lookups).toBe(2);
@@ -258,7 +254,7 @@ describe('verified-token cache: what it never does', () => {
 
   it('still refuses a replayed handoff token on its second presentation', async () => {
     const { verify } = setup(HANDOFF_PROFILE);
-    const token = await mint(key, handoffClaims(), 'handoff+jwt');
+    const token = await mintToken(key, handoffClaims(), 'handoff+jwt');
     expect((await verify(token)).ok).toBe(true);
     expect(await verify(token)).toMatchObject({ ok: false, reason: 'token_replayed' });
   });

@@ -14,25 +14,21 @@ import {
   type VerificationResult,
   type VerifierOptions,
 } from '@jwt-handoff/shared';
-import { CompactSign, exportSPKI } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startServer, type TestServer } from './helpers/http-server.js';
 import {
-  AUDIENCE,
   type Claims,
   generateTestKey,
-  handoffClaims,
-  ISSUER,
   jwksOf,
-  logoutClaims,
-  mint,
+  mintToken,
   segment,
   segmentsOf,
-  serviceClaims,
   T0,
   type TestKey,
   testClock,
-} from './helpers/tokens.js';
+} from '@jwt-handoff/testkit';
+import { CompactSign, exportSPKI } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startServer, type TestServer } from './helpers/http-server.js';
+import { AUDIENCE, handoffClaims, ISSUER, logoutClaims, serviceClaims } from './helpers/tokens.js';
 
 let realKey: TestKey;
 let realEsKey: TestKey;
@@ -87,7 +83,7 @@ describe('a genuine token', () => {
     const { verify } = handoffVerifier();
     const claims = handoffClaims({ name: 'Alice', email: 'alice@example.test' });
 
-    const result = await verify(await mint(realKey, claims));
+    const result = await verify(await mintToken(realKey, claims));
 
     expect(result).toEqual({
       ok: true,
@@ -98,13 +94,13 @@ describe('a genuine token', () => {
 
   it('accepts the typ written with the application/ prefix RFC 7515 allows', async () => {
     const { verify } = handoffVerifier();
-    const result = await verify(await mint(realKey, handoffClaims(), 'application/handoff+jwt'));
+    const result = await verify(await mintToken(realKey, handoffClaims(), 'application/handoff+jwt'));
     expect(result.ok).toBe(true);
   });
 
   it('accepts an ES256 token when ES256 is configured', async () => {
     const { verify } = handoffVerifier({ algorithms: ['ES256'] });
-    const result = await verify(await mint(realEsKey, handoffClaims()));
+    const result = await verify(await mintToken(realEsKey, handoffClaims()));
     expect(result.ok).toBe(true);
   });
 });
@@ -123,7 +119,7 @@ describe('the algorithm comes from configuration, never from the token', () => {
   it('rejects alg none carrying the signature of a genuine token', async () => {
     const { verify } = handoffVerifier();
     const claims = handoffClaims();
-    const [, , signature] = segmentsOf(await mint(realKey, claims));
+    const [, , signature] = segmentsOf(await mintToken(realKey, claims));
     const token = handBuilt({ alg: 'none', kid: realKey.kid, typ: 'handoff+jwt' }, claims, signature);
 
     expect(await verify(token)).toMatchObject(rejected('unsupported_alg'));
@@ -163,12 +159,14 @@ describe('the algorithm comes from configuration, never from the token', () => {
 
   it('rejects a genuine EdDSA token at a verifier configured for ES256 only', async () => {
     const { verify } = handoffVerifier({ algorithms: ['ES256'] });
-    expect(await verify(await mint(realKey, handoffClaims()))).toMatchObject(rejected('unsupported_alg'));
+    expect(await verify(await mintToken(realKey, handoffClaims()))).toMatchObject(
+      rejected('unsupported_alg'),
+    );
   });
 
   it('does not let an ES256 token borrow the kid of the Ed25519 key', async () => {
     const { verify } = handoffVerifier({ algorithms: ['EdDSA', 'ES256'] });
-    const token = await mint(attackerEsKey, handoffClaims(), 'handoff+jwt', { kid: realKey.kid });
+    const token = await mintToken(attackerEsKey, handoffClaims(), 'handoff+jwt', { kid: realKey.kid });
 
     expect(await verify(token)).toMatchObject(rejected('unknown_kid'));
   });
@@ -185,14 +183,16 @@ describe('the key is chosen by kid from the configured set only', () => {
 
   it("rejects an embedded jwk header carrying the attacker's key under the attacker's kid", async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(attackerKey, handoffClaims(), 'handoff+jwt', { jwk: attackerKey.publicJwk });
+    const token = await mintToken(attackerKey, handoffClaims(), 'handoff+jwt', {
+      jwk: attackerKey.publicJwk,
+    });
 
     expect(await verify(token)).toMatchObject(rejected('unknown_kid'));
   });
 
   it("rejects an embedded jwk header carrying the attacker's key under the real kid", async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(attackerKey, handoffClaims(), 'handoff+jwt', {
+    const token = await mintToken(attackerKey, handoffClaims(), 'handoff+jwt', {
       kid: realKey.kid,
       jwk: { ...attackerKey.publicJwk, kid: realKey.kid },
     });
@@ -203,7 +203,9 @@ describe('the key is chosen by kid from the configured set only', () => {
   it('ignores a jku header and never fetches it', async () => {
     const { verify } = handoffVerifier();
     const hitsBefore = attackerJwks.hits();
-    const token = await mint(attackerKey, handoffClaims(), 'handoff+jwt', { jku: attackerJwks.url.href });
+    const token = await mintToken(attackerKey, handoffClaims(), 'handoff+jwt', {
+      jku: attackerJwks.url.href,
+    });
 
     expect(await verify(token)).toMatchObject(rejected('unknown_kid'));
     expect(attackerJwks.hits()).toBe(hitsBefore);
@@ -211,7 +213,7 @@ describe('the key is chosen by kid from the configured set only', () => {
 
   it('rejects an attacker-signed token naming the real kid with jku and x5u pointing elsewhere', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(attackerKey, handoffClaims(), 'handoff+jwt', {
+    const token = await mintToken(attackerKey, handoffClaims(), 'handoff+jwt', {
       kid: realKey.kid,
       jku: attackerJwks.url.href,
       x5u: attackerJwks.url.href,
@@ -222,7 +224,7 @@ describe('the key is chosen by kid from the configured set only', () => {
 
   it('still verifies a genuine token that carries jku, x5u and x5c headers', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims(), 'handoff+jwt', {
+    const token = await mintToken(realKey, handoffClaims(), 'handoff+jwt', {
       jku: attackerJwks.url.href,
       x5u: attackerJwks.url.href,
       x5c: [Buffer.from('not a certificate').toString('base64')],
@@ -233,21 +235,23 @@ describe('the key is chosen by kid from the configured set only', () => {
 
   it('rejects a token without kid even when the key set holds a single key', async () => {
     const { verify } = handoffVerifier({ keySource: createLocalKeySource(jwksOf(realKey)) });
-    const token = await mint(realKey, handoffClaims(), 'handoff+jwt', { kid: undefined });
+    const token = await mintToken(realKey, handoffClaims(), 'handoff+jwt', { kid: undefined });
 
     expect(await verify(token)).toMatchObject(rejected('unknown_kid'));
   });
 
   it('rejects a token whose kid is empty', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims(), 'handoff+jwt', { kid: '' });
+    const token = await mintToken(realKey, handoffClaims(), 'handoff+jwt', { kid: '' });
 
     expect(await verify(token)).toMatchObject(rejected('unknown_kid'));
   });
 
   it('rejects a token whose kid is not in the key set', async () => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(attackerKey, handoffClaims()))).toMatchObject(rejected('unknown_kid'));
+    expect(await verify(await mintToken(attackerKey, handoffClaims()))).toMatchObject(
+      rejected('unknown_kid'),
+    );
   });
 });
 
@@ -256,20 +260,22 @@ describe('typ', () => {
     'rejects typ "%s" at the handoff verifier',
     async (typ) => {
       const { verify } = handoffVerifier();
-      expect(await verify(await mint(realKey, handoffClaims(), typ))).toMatchObject(rejected('invalid_type'));
+      expect(await verify(await mintToken(realKey, handoffClaims(), typ))).toMatchObject(
+        rejected('invalid_type'),
+      );
     },
   );
 
   it('rejects a token without typ', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims(), 'handoff+jwt', { typ: undefined });
+    const token = await mintToken(realKey, handoffClaims(), 'handoff+jwt', { typ: undefined });
 
     expect(await verify(token)).toMatchObject(rejected('invalid_type'));
   });
 
   it('rejects a typ that is not a string', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims(), 'handoff+jwt', { typ: ['handoff+jwt'] });
+    const token = await mintToken(realKey, handoffClaims(), 'handoff+jwt', { typ: ['handoff+jwt'] });
 
     expect(await verify(token)).toMatchObject(rejected('invalid_type'));
   });
@@ -291,7 +297,7 @@ describe('each verifier accepts only its own profile', () => {
 
   it.each(kinds)('accepts a %s token at the verifier of its own profile', async (kind) => {
     const { verify } = verifierFor(profiles[kind]);
-    const result = await verify(await mint(realKey, tokens[kind].claims(), tokens[kind].typ));
+    const result = await verify(await mintToken(realKey, tokens[kind].claims(), tokens[kind].typ));
     expect(result.ok).toBe(true);
   });
 
@@ -300,7 +306,7 @@ describe('each verifier accepts only its own profile', () => {
     // The token carries every claim the target profile needs, so only typ tells them apart.
     const claims = { ...tokens[verifierKind].claims(), ...tokens[tokenKind].claims(), exp: T0 + 60 };
 
-    expect(await verify(await mint(realKey, claims, tokens[tokenKind].typ))).toMatchObject(
+    expect(await verify(await mintToken(realKey, claims, tokens[tokenKind].typ))).toMatchObject(
       rejected('invalid_type'),
     );
   });
@@ -311,7 +317,7 @@ describe('iss and aud', () => {
     'rejects iss "%s"',
     async (iss) => {
       const { verify } = handoffVerifier();
-      expect(await verify(await mint(realKey, handoffClaims({ iss })))).toMatchObject(
+      expect(await verify(await mintToken(realKey, handoffClaims({ iss })))).toMatchObject(
         rejected('invalid_issuer'),
       );
     },
@@ -319,14 +325,14 @@ describe('iss and aud', () => {
 
   it('rejects an iss that is not a string', async () => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({ iss: [ISSUER] })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ iss: [ISSUER] })))).toMatchObject(
       rejected('invalid_issuer'),
     );
   });
 
   it('rejects a token minted for another audience', async () => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({ aud: 'server3' })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ aud: 'server3' })))).toMatchObject(
       rejected('invalid_audience'),
     );
   });
@@ -335,7 +341,7 @@ describe('iss and aud', () => {
     'rejects aud %j even though it contains our id',
     async (aud) => {
       const { verify } = handoffVerifier();
-      expect(await verify(await mint(realKey, handoffClaims({ aud })))).toMatchObject(
+      expect(await verify(await mintToken(realKey, handoffClaims({ aud })))).toMatchObject(
         rejected('invalid_audience'),
       );
     },
@@ -345,84 +351,84 @@ describe('iss and aud', () => {
 describe('time', () => {
   it('rejects a token that expired beyond the 5 s leeway', async () => {
     const { verify, clock } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims());
-    clock.set(T0 + 60 + 6);
+    const token = await mintToken(realKey, handoffClaims());
+    clock.setSec(T0 + 60 + 6);
 
     expect(await verify(token)).toMatchObject(rejected('token_expired'));
   });
 
   it('accepts a token that expired within the 5 s leeway', async () => {
     const { verify, clock } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims());
-    clock.set(T0 + 60 + 4);
+    const token = await mintToken(realKey, handoffClaims());
+    clock.setSec(T0 + 60 + 4);
 
     expect((await verify(token)).ok).toBe(true);
   });
 
   it('allows no leeway when clockToleranceSec is 0', async () => {
     const { verify, clock } = handoffVerifier({ clockToleranceSec: 0 });
-    const token = await mint(realKey, handoffClaims());
-    clock.set(T0 + 60);
+    const token = await mintToken(realKey, handoffClaims());
+    clock.setSec(T0 + 60);
 
     expect(await verify(token)).toMatchObject(rejected('token_expired'));
   });
 
   it('rejects a token whose nbf is in the future beyond the leeway', async () => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({ nbf: T0 + 6 })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ nbf: T0 + 6 })))).toMatchObject(
       rejected('token_not_yet_valid'),
     );
   });
 
   it('accepts a token whose nbf is in the future within the leeway', async () => {
     const { verify } = handoffVerifier();
-    expect((await verify(await mint(realKey, handoffClaims({ nbf: T0 + 4 })))).ok).toBe(true);
+    expect((await verify(await mintToken(realKey, handoffClaims({ nbf: T0 + 4 })))).ok).toBe(true);
   });
 
   it('rejects a token whose iat is in the future beyond the leeway', async () => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({}, T0 + 6)))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({}, T0 + 6)))).toMatchObject(
       rejected('token_not_yet_valid'),
     );
   });
 
   it('accepts a token whose iat is in the future within the leeway', async () => {
     const { verify } = handoffVerifier();
-    expect((await verify(await mint(realKey, handoffClaims({}, T0 + 4)))).ok).toBe(true);
+    expect((await verify(await mintToken(realKey, handoffClaims({}, T0 + 4)))).ok).toBe(true);
   });
 });
 
 describe('lifetime (exp - iat)', () => {
   it('accepts a handoff token living exactly 300 s', async () => {
     const { verify } = handoffVerifier();
-    expect((await verify(await mint(realKey, handoffClaims({ exp: T0 + 300 })))).ok).toBe(true);
+    expect((await verify(await mintToken(realKey, handoffClaims({ exp: T0 + 300 })))).ok).toBe(true);
   });
 
   it('rejects a handoff token living 301 s', async () => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({ exp: T0 + 301 })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ exp: T0 + 301 })))).toMatchObject(
       rejected('lifetime_too_long'),
     );
   });
 
   it('rejects a token issued long ago even when little of its life is left', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims({ exp: T0 + 30 }, T0 - 400));
+    const token = await mintToken(realKey, handoffClaims({ exp: T0 + 30 }, T0 - 400));
 
     expect(await verify(token)).toMatchObject(rejected('lifetime_too_long'));
   });
 
   it('lets maxLifetimeSec lower the cap', async () => {
     const { verify } = handoffVerifier({ maxLifetimeSec: 60 });
-    expect((await verify(await mint(realKey, handoffClaims({ exp: T0 + 60 })))).ok).toBe(true);
-    expect(await verify(await mint(realKey, handoffClaims({ exp: T0 + 61 })))).toMatchObject(
+    expect((await verify(await mintToken(realKey, handoffClaims({ exp: T0 + 60 })))).ok).toBe(true);
+    expect(await verify(await mintToken(realKey, handoffClaims({ exp: T0 + 61 })))).toMatchObject(
       rejected('lifetime_too_long'),
     );
   });
 
   it('never lets maxLifetimeSec raise the cap', async () => {
     const { verify } = handoffVerifier({ maxLifetimeSec: 3600 });
-    expect(await verify(await mint(realKey, handoffClaims({ exp: T0 + 301 })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ exp: T0 + 301 })))).toMatchObject(
       rejected('lifetime_too_long'),
     );
   });
@@ -432,22 +438,22 @@ describe('lifetime (exp - iat)', () => {
     const logout = verifierFor(LOGOUT_PROFILE);
 
     expect(
-      await service.verify(await mint(realKey, serviceClaims({ exp: T0 + 61 }), 'service+jwt')),
+      await service.verify(await mintToken(realKey, serviceClaims({ exp: T0 + 61 }), 'service+jwt')),
     ).toMatchObject(rejected('lifetime_too_long'));
     expect(
-      await logout.verify(await mint(realKey, logoutClaims({ exp: T0 + 121 }), 'logout+jwt')),
+      await logout.verify(await mintToken(realKey, logoutClaims({ exp: T0 + 121 }), 'logout+jwt')),
     ).toMatchObject(rejected('lifetime_too_long'));
   });
 
   it('rejects a token whose exp is not after its iat as malformed', async () => {
     const { verify, clock } = handoffVerifier();
     // The clock sits where neither exp nor iat is out of its window, so only their order is wrong.
-    clock.set(T0 - 3);
+    clock.setSec(T0 - 3);
 
-    expect(await verify(await mint(realKey, handoffClaims({ exp: T0 })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ exp: T0 })))).toMatchObject(
       rejected('token_malformed'),
     );
-    expect(await verify(await mint(realKey, handoffClaims({ exp: T0 - 1 })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ exp: T0 - 1 })))).toMatchObject(
       rejected('token_malformed'),
     );
   });
@@ -458,7 +464,7 @@ describe('required claims', () => {
     'rejects a handoff token without %s as malformed',
     async (claim) => {
       const { verify } = handoffVerifier();
-      const token = await mint(realKey, handoffClaims({ [claim]: undefined }));
+      const token = await mintToken(realKey, handoffClaims({ [claim]: undefined }));
 
       expect(await verify(token)).toMatchObject(rejected('token_malformed'));
     },
@@ -466,14 +472,14 @@ describe('required claims', () => {
 
   it.each(['sub', 'scope', 'jti'])('rejects a service token without %s as malformed', async (claim) => {
     const { verify } = verifierFor(SERVICE_PROFILE);
-    const token = await mint(realKey, serviceClaims({ [claim]: undefined }), 'service+jwt');
+    const token = await mintToken(realKey, serviceClaims({ [claim]: undefined }), 'service+jwt');
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
 
   it('rejects a logout token without events as malformed', async () => {
     const { verify } = verifierFor(LOGOUT_PROFILE);
-    const token = await mint(realKey, logoutClaims({ events: undefined }), 'logout+jwt');
+    const token = await mintToken(realKey, logoutClaims({ events: undefined }), 'logout+jwt');
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
@@ -485,7 +491,7 @@ describe('required claims', () => {
     ['null', null],
   ])('rejects a jti that is %s', async (_name, jti) => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({ jti })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ jti })))).toMatchObject(
       rejected('token_malformed'),
     );
   });
@@ -496,14 +502,14 @@ describe('required claims', () => {
     ['null', null],
   ])('rejects a sub that is %s', async (_name, sub) => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({ sub })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ sub })))).toMatchObject(
       rejected('token_malformed'),
     );
   });
 
   it('rejects an exp that is not a number as malformed', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims({ exp: String(T0 + 60) }));
+    const token = await mintToken(realKey, handoffClaims({ exp: String(T0 + 60) }));
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
@@ -514,7 +520,7 @@ describe('required claims', () => {
     ['nbf', 'a string', 'x'],
   ])('rejects an %s that is %s as malformed, not as a time problem', async (claim, _name, value) => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims({ [claim]: value }));
+    const token = await mintToken(realKey, handoffClaims({ [claim]: value }));
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
@@ -526,7 +532,7 @@ describe('required claims', () => {
     ['an object', {}],
   ])('rejects a handoff token whose nonce is %s as malformed', async (_name, nonce) => {
     const { verify } = handoffVerifier();
-    expect(await verify(await mint(realKey, handoffClaims({ nonce })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ nonce })))).toMatchObject(
       rejected('token_malformed'),
     );
   });
@@ -538,7 +544,7 @@ describe('required claims', () => {
     ['an object', { 'activity:read': true }],
   ])('rejects a service token whose scope is %s as malformed', async (_name, scope) => {
     const { verify } = verifierFor(SERVICE_PROFILE);
-    const token = await mint(realKey, serviceClaims({ scope }), 'service+jwt');
+    const token = await mintToken(realKey, serviceClaims({ scope }), 'service+jwt');
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
@@ -571,7 +577,7 @@ describe('logout token shape (OpenID Connect Back-Channel Logout 1.0)', () => {
     const { verify } = logoutVerifier();
     const claims = logoutClaims(overrides);
 
-    expect(await verify(await mint(realKey, claims, 'logout+jwt'))).toMatchObject({ ok: true, claims });
+    expect(await verify(await mintToken(realKey, claims, 'logout+jwt'))).toMatchObject({ ok: true, claims });
   });
 
   it.each([
@@ -583,7 +589,7 @@ describe('logout token shape (OpenID Connect Back-Channel Logout 1.0)', () => {
     ['an empty sid beside a valid sub', { sub: 'user-1', sid: '' }],
   ])('rejects a logout token with %s as malformed', async (_name, overrides) => {
     const { verify } = logoutVerifier();
-    const token = await mint(realKey, logoutClaims(overrides), 'logout+jwt');
+    const token = await mintToken(realKey, logoutClaims(overrides), 'logout+jwt');
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
@@ -594,7 +600,7 @@ describe('logout token shape (OpenID Connect Back-Channel Logout 1.0)', () => {
     ['null', null],
   ])('rejects a logout token carrying a nonce that is %s as malformed', async (_name, nonce) => {
     const { verify } = logoutVerifier();
-    const token = await mint(realKey, logoutClaims({ nonce }), 'logout+jwt');
+    const token = await mintToken(realKey, logoutClaims({ nonce }), 'logout+jwt');
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
@@ -610,7 +616,7 @@ describe('logout token shape (OpenID Connect Back-Channel Logout 1.0)', () => {
     ['the event with a null value', { [BACKCHANNEL_LOGOUT_EVENT]: null }],
   ])('rejects a logout token whose events is %s as malformed', async (_name, events) => {
     const { verify } = logoutVerifier();
-    const token = await mint(realKey, logoutClaims({ events }), 'logout+jwt');
+    const token = await mintToken(realKey, logoutClaims({ events }), 'logout+jwt');
 
     expect(await verify(token)).toMatchObject(rejected('token_malformed'));
   });
@@ -620,16 +626,18 @@ describe('logout token shape (OpenID Connect Back-Channel Logout 1.0)', () => {
     const jti = randomUUID();
 
     expect(
-      await verify(await mint(realKey, logoutClaims({ jti, sub: undefined, sid: undefined }), 'logout+jwt')),
+      await verify(
+        await mintToken(realKey, logoutClaims({ jti, sub: undefined, sid: undefined }), 'logout+jwt'),
+      ),
     ).toMatchObject(rejected('token_malformed'));
-    expect((await verify(await mint(realKey, logoutClaims({ jti }), 'logout+jwt'))).ok).toBe(true);
+    expect((await verify(await mintToken(realKey, logoutClaims({ jti }), 'logout+jwt'))).ok).toBe(true);
   });
 });
 
 describe('replay', () => {
   it('rejects a token whose jti was already used', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims());
+    const token = await mintToken(realKey, handoffClaims());
 
     expect((await verify(token)).ok).toBe(true);
     expect(await verify(token)).toMatchObject(rejected('token_replayed'));
@@ -639,15 +647,15 @@ describe('replay', () => {
     const { verify } = handoffVerifier();
     const jti = randomUUID();
 
-    expect((await verify(await mint(realKey, handoffClaims({ jti, nonce: 'first' })))).ok).toBe(true);
-    expect(await verify(await mint(realKey, handoffClaims({ jti, nonce: 'second' })))).toMatchObject(
+    expect((await verify(await mintToken(realKey, handoffClaims({ jti, nonce: 'first' })))).ok).toBe(true);
+    expect(await verify(await mintToken(realKey, handoffClaims({ jti, nonce: 'second' })))).toMatchObject(
       rejected('token_replayed'),
     );
   });
 
   it('accepts exactly one of many concurrent presentations of the same token', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims());
+    const token = await mintToken(realKey, handoffClaims());
 
     const results = await Promise.all(Array.from({ length: 8 }, () => verify(token)));
 
@@ -658,18 +666,18 @@ describe('replay', () => {
 
   it('keeps refusing a spent token until it expires, and as expired afterwards', async () => {
     const { verify, clock } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims());
+    const token = await mintToken(realKey, handoffClaims());
     await verify(token);
 
-    clock.set(T0 + 60 + 4);
+    clock.setSec(T0 + 60 + 4);
     expect(await verify(token)).toMatchObject(rejected('token_replayed'));
-    clock.set(T0 + 60 + 6);
+    clock.setSec(T0 + 60 + 6);
     expect(await verify(token)).toMatchObject(rejected('token_expired'));
   });
 
   it('never accepts the high-s re-spelling of a spent ES256 signature', async () => {
     const { verify } = handoffVerifier({ algorithms: ['ES256'] });
-    const token = await mint(realEsKey, handoffClaims());
+    const token = await mintToken(realEsKey, handoffClaims());
     const respelled = withHighS(token);
     expect(respelled).not.toBe(token);
 
@@ -681,7 +689,7 @@ describe('replay', () => {
 
   it('never accepts the original after its high-s re-spelling was presented', async () => {
     const { verify } = handoffVerifier({ algorithms: ['ES256'] });
-    const token = await mint(realEsKey, handoffClaims());
+    const token = await mintToken(realEsKey, handoffClaims());
 
     const results = [await verify(withHighS(token)), await verify(token)];
 
@@ -691,7 +699,7 @@ describe('replay', () => {
 
   it('never accepts an Ed25519 signature re-spelled as s + L', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims());
+    const token = await mintToken(realKey, handoffClaims());
 
     const results = [await verify(token), await verify(withEd25519SPlusL(token))];
 
@@ -703,7 +711,7 @@ describe('replay', () => {
     'never accepts a %s signature re-spelled through its spare base64url bits',
     async (alg) => {
       const { verify } = handoffVerifier({ algorithms: [alg] });
-      const token = await mint(alg === 'EdDSA' ? realKey : realEsKey, handoffClaims());
+      const token = await mintToken(alg === 'EdDSA' ? realKey : realEsKey, handoffClaims());
       const variants = spareBitVariants(token);
       expect(variants.length).toBeGreaterThan(0);
 
@@ -722,7 +730,7 @@ describe('replay', () => {
 
   it('never accepts a single-character change to a spent token', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims());
+    const token = await mintToken(realKey, handoffClaims());
     await verify(token);
 
     const results = await Promise.all(
@@ -742,29 +750,29 @@ describe('replay', () => {
     const jti = randomUUID();
     revokedJtis.add(jti);
 
-    expect(await verify(await mint(realKey, handoffClaims({ jti, aud: 'server3' })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ jti, aud: 'server3' })))).toMatchObject(
       rejected('invalid_audience'),
     );
-    expect(await verify(await mint(realKey, handoffClaims({ jti, exp: T0 + 301 })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ jti, exp: T0 + 301 })))).toMatchObject(
       rejected('lifetime_too_long'),
     );
-    expect(await verify(await mint(realKey, handoffClaims({ jti }, T0 + 30)))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ jti }, T0 + 30)))).toMatchObject(
       rejected('token_not_yet_valid'),
     );
     expect(
-      await verify(await mint(attackerKey, handoffClaims({ jti }), 'handoff+jwt', { kid: realKey.kid })),
+      await verify(await mintToken(attackerKey, handoffClaims({ jti }), 'handoff+jwt', { kid: realKey.kid })),
     ).toMatchObject(rejected('invalid_signature'));
-    expect(await verify(await mint(realKey, handoffClaims({ jti })))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ jti })))).toMatchObject(
       rejected('token_revoked'),
     );
 
     revokedJtis.clear();
-    expect((await verify(await mint(realKey, handoffClaims({ jti })))).ok).toBe(true);
+    expect((await verify(await mintToken(realKey, handoffClaims({ jti })))).ok).toBe(true);
   });
 
   it('lets a service token be presented more than once', async () => {
     const { verify } = verifierFor(SERVICE_PROFILE);
-    const token = await mint(realKey, serviceClaims(), 'service+jwt');
+    const token = await mintToken(realKey, serviceClaims(), 'service+jwt');
 
     expect((await verify(token)).ok).toBe(true);
     expect((await verify(token)).ok).toBe(true);
@@ -772,7 +780,7 @@ describe('replay', () => {
 
   it('rejects a logout token whose jti was already used', async () => {
     const { verify } = verifierFor(LOGOUT_PROFILE);
-    const token = await mint(realKey, logoutClaims(), 'logout+jwt');
+    const token = await mintToken(realKey, logoutClaims(), 'logout+jwt');
 
     expect((await verify(token)).ok).toBe(true);
     expect(await verify(token)).toMatchObject(rejected('token_replayed'));
@@ -788,7 +796,7 @@ describe('size and shape', () => {
 
   it('rejects a genuinely signed token over 8192 bytes as too large', async () => {
     const { verify } = handoffVerifier();
-    const token = await mint(realKey, handoffClaims({ name: 'x'.repeat(8192) }));
+    const token = await mintToken(realKey, handoffClaims({ name: 'x'.repeat(8192) }));
 
     expect(await verify(token)).toMatchObject(rejected('token_too_large'));
   });
@@ -808,7 +816,9 @@ describe('size and shape', () => {
 
   it('lets maxTokenBytes lower the cap', async () => {
     const { verify } = handoffVerifier({ maxTokenBytes: 100 });
-    expect(await verify(await mint(realKey, handoffClaims()))).toMatchObject(rejected('token_too_large'));
+    expect(await verify(await mintToken(realKey, handoffClaims()))).toMatchObject(
+      rejected('token_too_large'),
+    );
   });
 
   it.each([
@@ -936,8 +946,8 @@ describe('construction', () => {
     });
     const nowSec = Math.floor(Date.now() / 1000);
 
-    expect((await verify(await mint(realKey, handoffClaims({}, nowSec)))).ok).toBe(true);
-    expect(await verify(await mint(realKey, handoffClaims()))).toMatchObject(rejected('token_expired'));
+    expect((await verify(await mintToken(realKey, handoffClaims({}, nowSec)))).ok).toBe(true);
+    expect(await verify(await mintToken(realKey, handoffClaims()))).toMatchObject(rejected('token_expired'));
     expect(await verify('a'.repeat(8193))).toMatchObject(rejected('token_too_large'));
     expect(await verify('a'.repeat(8192))).toMatchObject(rejected('token_malformed'));
   });
@@ -945,13 +955,13 @@ describe('construction', () => {
   it('keeps the 5 s leeway when clockToleranceSec is passed as undefined', async () => {
     const { verify, clock } = handoffVerifier({ clockToleranceSec: undefined });
     const [within, beyond] = await Promise.all([
-      mint(realKey, handoffClaims()),
-      mint(realKey, handoffClaims()),
+      mintToken(realKey, handoffClaims()),
+      mintToken(realKey, handoffClaims()),
     ]);
 
-    clock.set(T0 + 60 + 4);
+    clock.setSec(T0 + 60 + 4);
     expect((await verify(within)).ok).toBe(true);
-    clock.set(T0 + 60 + 6);
+    clock.setSec(T0 + 60 + 6);
     expect(await verify(beyond)).toMatchObject(rejected('token_expired'));
   });
 });
@@ -959,17 +969,17 @@ describe('construction', () => {
 describe('revocation', () => {
   it('rejects a token the isRevoked hook refuses', async () => {
     const { verify } = handoffVerifier({ isRevoked: () => true });
-    expect(await verify(await mint(realKey, handoffClaims()))).toMatchObject(rejected('token_revoked'));
+    expect(await verify(await mintToken(realKey, handoffClaims()))).toMatchObject(rejected('token_revoked'));
   });
 
   it('hands the hook the claims, so it can refuse tokens issued before tokens-valid-after', async () => {
     const validAfter = T0 - 10;
     const { verify } = handoffVerifier({ isRevoked: async (claims) => claims.iat < validAfter });
 
-    expect(await verify(await mint(realKey, handoffClaims({ exp: T0 + 20 }, T0 - 30)))).toMatchObject(
+    expect(await verify(await mintToken(realKey, handoffClaims({ exp: T0 + 20 }, T0 - 30)))).toMatchObject(
       rejected('token_revoked'),
     );
-    expect((await verify(await mint(realKey, handoffClaims({}, T0 - 5)))).ok).toBe(true);
+    expect((await verify(await mintToken(realKey, handoffClaims({}, T0 - 5)))).ok).toBe(true);
   });
 });
 

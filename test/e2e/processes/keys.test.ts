@@ -1,7 +1,14 @@
-import { Browser, handoff, type ServicePair, startPair, within } from '@jwt-handoff/testkit';
-import { generateKeyPair, SignJWT } from 'jose';
+import {
+  Browser,
+  generateTestKey,
+  handoff,
+  runKeysCommand,
+  type ServicePair,
+  startPair,
+  within,
+} from '@jwt-handoff/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { issuerKeys, keysCommand, serviceToken } from './issuer-keys.js';
+import { issuerKeys, serviceToken } from './issuer-keys.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const jwksKids = async (server1Url: string) =>
@@ -76,7 +83,7 @@ describe('keys: rotation, outage and flood', () => {
     const load = [handoffLoop(), handoffLoop(), handoffLoop(), dashboardLoop()];
 
     for (let rotation = 0; rotation < 2; rotation++) {
-      const { stdout } = await keysCommand(server1.env, 'rotate');
+      const { stdout } = await runKeysCommand(server1.env, ['rotate']);
       const newKid = /new key (\S+)/.exec(stdout)?.[1];
       expect(newKid).toBeDefined();
       // The load keeps running until tokens signed by the new key have gone through.
@@ -135,21 +142,9 @@ describe('keys: rotation, outage and flood', () => {
     expect((await activity(server2.url, valid)).status).toBe(200);
     const fetchesBefore = await metric(server1.url, 'server1_jwks_requests_total');
 
-    const attacker = await generateKeyPair('EdDSA');
+    const attacker = await generateTestKey();
     const floodToken = () =>
-      new SignJWT({ scope: 'activity:read' })
-        .setProtectedHeader({
-          alg: 'EdDSA',
-          kid: `random-${Math.random().toString(36).slice(2)}`,
-          typ: 'service+jwt',
-        })
-        .setIssuer(server1.url)
-        .setSubject('server1')
-        .setAudience('server2')
-        .setIssuedAt()
-        .setExpirationTime('60s')
-        .setJti(Math.random().toString(36))
-        .sign(attacker.privateKey);
+      serviceToken({ ...attacker, kid: `random-${Math.random().toString(36).slice(2)}` }, server1.url);
     const floodTokens = await Promise.all(Array.from({ length: 1000 }, floodToken));
 
     const floodStatuses: number[] = [];

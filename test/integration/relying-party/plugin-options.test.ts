@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalKeySource, type RelyingPartyOptions, relyingParty } from '@jwt-handoff/shared';
+import { generateTestKey, mintToken, type TestClock, type TestKey, testClock } from '@jwt-handoff/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { generateSigningKey, handoffClaims, ISSUER_URL, mintToken, testClock } from '../server2/helpers.js';
+import { handoffClaims, ISSUER_URL } from '../server2/helpers.js';
 
 // The plugin registered on a bare fastify app (no error handler, cookie or form plugin of ours),
 // driven through inject with a key generated for the test.
@@ -13,7 +14,7 @@ const SECRET = 'a-test-secret-that-is-32-chars-long!';
 
 async function bareApp(options: Partial<RelyingPartyOptions> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'relying-plugin-'));
-  const key = await generateSigningKey();
+  const key = await generateTestKey();
   const clock = testClock();
   const app = Fastify();
   onTestFinished(async () => {
@@ -41,12 +42,7 @@ async function bareApp(options: Partial<RelyingPartyOptions> = {}) {
 }
 
 /** Walks start → callback → complete by inject, carrying the cookies by hand. */
-async function handoffThrough(
-  app: FastifyInstance,
-  key: Awaited<ReturnType<typeof generateSigningKey>>,
-  clock: ReturnType<typeof testClock>,
-  prefix = '',
-) {
+async function handoffThrough(app: FastifyInstance, key: TestKey, clock: TestClock, prefix = '') {
   const start = await app.inject({ url: `${prefix}/handoff/start?return_to=%2Fprivate` });
   const authorize = new URL(String(start.headers.location));
   const stateCookie = String(start.headers['set-cookie']).split(';')[0] as string;

@@ -1,33 +1,28 @@
 import { createHash } from 'node:crypto';
 import { DEMO_USERS } from '@jwt-handoff/server1';
-import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browse, CookieJar, hiddenField } from '@jwt-handoff/testkit';
+import { suiteScope } from '@jwt-handoff/testkit/vitest';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  browse,
-  buildServer1,
-  CookieJar,
-  createDataDir,
-  hiddenField,
   PUBLIC_URL,
   pageReason,
+  publishedKeys,
   SERVER2_CALLBACK,
+  type Server1Harness,
   signIn,
-  type TestServer1,
+  startServer1,
+  userIdOf,
 } from './helpers.js';
 
-const dataDir = createDataDir();
-let server: TestServer1;
+const suite = suiteScope();
+let server: Server1Harness;
 let alice: CookieJar;
 
 beforeAll(async () => {
-  server = await buildServer1(dataDir.path);
+  server = await startServer1({ scope: suite });
   alice = new CookieJar();
   await signIn(server.app, alice);
-});
-
-afterAll(async () => {
-  await server.app.close();
-  dataDir.remove();
 });
 
 /** The authorize URL server2 would send a browser to. */
@@ -43,18 +38,6 @@ const VALID = { client_id: 'server2', redirect_uri: SERVER2_CALLBACK, state: 'st
 
 async function authorize(params: Record<string, string | string[]>, jar = alice) {
   return browse(server.app, jar, { url: authorizeUrl(params) });
-}
-
-async function publishedKeys(): Promise<JSONWebKeySet> {
-  return (await server.app.inject({ url: '/.well-known/jwks.json' })).json<JSONWebKeySet>();
-}
-
-/** The user id shown on the dashboard of the browser `jar`. */
-async function userIdOf(jar: CookieJar): Promise<string> {
-  const dashboard = await browse(server.app, jar, { url: '/' });
-  const match = /user id <code>([^<]+)<\/code>/.exec(dashboard.body);
-  if (!match) throw new Error('the dashboard shows no user id');
-  return match[1] as string;
 }
 
 describe('GET /handoff/authorize refuses a bad request with a 400 page and no redirect', () => {
@@ -176,7 +159,7 @@ describe('the state through a sign-in', () => {
     expect(handoff.statusCode).toBe(200);
     const { payload } = await jwtVerify(
       hiddenField(handoff.body, 'token'),
-      createLocalJWKSet(await publishedKeys()),
+      createLocalJWKSet(await publishedKeys(server.app)),
       {
         currentDate: new Date(server.clock.now()),
       },
@@ -230,7 +213,7 @@ describe('GET /handoff/authorize with a session', () => {
 
   it('mints a handoff+jwt signed with EdDSA by the key the JWKS publishes', async () => {
     const token = hiddenField((await authorize(VALID)).body, 'token');
-    const jwks = await publishedKeys();
+    const jwks = await publishedKeys(server.app);
 
     const header = decodeProtectedHeader(token);
 
@@ -248,11 +231,11 @@ describe('GET /handoff/authorize with a session', () => {
   it('puts the user, the client, the state and the session into the claims', async () => {
     const jar = new CookieJar();
     await signIn(server.app, jar);
-    const signedInAt = server.clock.epochSeconds();
+    const signedInAt = server.clock.nowSec();
     server.clock.advance(90_000);
 
     const token = hiddenField((await authorize({ ...VALID, state: 'xyz-789' }, jar)).body, 'token');
-    const { payload } = await jwtVerify(token, createLocalJWKSet(await publishedKeys()), {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await publishedKeys(server.app)), {
       currentDate: new Date(server.clock.now()),
     });
 
@@ -260,9 +243,9 @@ describe('GET /handoff/authorize with a session', () => {
     expect(payload).toMatchObject({
       iss: PUBLIC_URL,
       aud: 'server2',
-      sub: await userIdOf(jar),
+      sub: await userIdOf(server.app, jar),
       nonce: 'xyz-789',
-      iat: server.clock.epochSeconds(),
+      iat: server.clock.nowSec(),
       auth_time: signedInAt,
       name: alice?.name,
       email: alice?.email,
@@ -277,7 +260,7 @@ describe('GET /handoff/authorize with a session', () => {
     const second = hiddenField((await authorize(VALID)).body, 'token');
     const verify = async (token: string) =>
       (
-        await jwtVerify(token, createLocalJWKSet(await publishedKeys()), {
+        await jwtVerify(token, createLocalJWKSet(await publishedKeys(server.app)), {
           currentDate: new Date(server.clock.now()),
         })
       ).payload;
@@ -292,7 +275,7 @@ describe('GET /handoff/authorize with a session', () => {
     const sessionId = alice.get('s1_session') as string;
 
     const token = hiddenField((await authorize(VALID)).body, 'token');
-    const { payload } = await jwtVerify(token, createLocalJWKSet(await publishedKeys()), {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await publishedKeys(server.app)), {
       currentDate: new Date(server.clock.now()),
     });
 

@@ -1,28 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browse, CookieJar, formPost, hiddenField } from '@jwt-handoff/testkit';
+import { suiteScope } from '@jwt-handoff/testkit/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  browse,
-  buildServer1,
-  CookieJar,
-  createDataDir,
   DEMO_PASSWORD,
-  formPost,
-  hiddenField,
   pageReason,
   SERVER2_CALLBACK,
+  type Server1Harness,
   signIn,
-  type TestServer1,
+  startServer1,
 } from './helpers.js';
 
-const dataDir = createDataDir();
-let server: TestServer1;
+const suite = suiteScope();
+let server: Server1Harness;
 
 beforeAll(async () => {
-  server = await buildServer1(dataDir.path);
-});
-
-afterAll(async () => {
-  await server.app.close();
-  dataDir.remove();
+  server = await startServer1({ scope: suite });
 });
 
 describe('health and metrics', () => {

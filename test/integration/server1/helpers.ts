@@ -1,13 +1,20 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildApp, createScryptHasher, loadConfig, type Server1Config } from '@jwt-handoff/server1';
+import {
+  browse,
+  type CookieJar,
+  formPost,
+  hiddenField,
+  type KeysCliRun,
+  listenOnLoopback,
+  runKeysCommand,
+  type TestClock,
+  testClock,
+} from '@jwt-handoff/testkit';
+import { type RunningApp, runningApp, type Scope, tempDataDir, testScope } from '@jwt-handoff/testkit/vitest';
 import Database from 'better-sqlite3';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 
 /** The password `SEED_DEMO_USERS` gives alice and bob in these tests. */
@@ -37,50 +44,6 @@ export const TEST_CLIENTS = [
 // Cheap scrypt parameters: the hashing is not what these tests are about.
 const passwordHasher = createScryptHasher({ cost: 2 ** 10, blockSize: 8, parallelization: 1, keyLength: 32 });
 
-// A fixed start time (2030-01-01T00:00:00Z) keeps every timestamp in a test reproducible.
-const START_MS = Date.UTC(2030, 0, 1);
-
-/**
- * The fake clock handed to buildApp as deps.now. It stands still unless made `ticking`: then it
- * also moves with real time, which the back-channel logout dispatcher needs, because it schedules
- * retries by this clock but waits for them with real timers.
- */
-export class TestClock {
-  private readonly realStart: number | undefined;
-
-  constructor(
-    public nowMs: number = START_MS,
-    options: { ticking?: boolean } = {},
-  ) {
-    this.realStart = options.ticking ? performance.now() : undefined;
-  }
-
-  readonly now = (): number =>
-    this.realStart === undefined ? this.nowMs : this.nowMs + Math.floor(performance.now() - this.realStart);
-
-  advance(ms: number): void {
-    this.nowMs += ms;
-  }
-
-  /** Moves the clock forward to the time `ms`; never back. */
-  advanceTo(ms: number): void {
-    const now = this.now();
-    if (ms < now) throw new Error(`the clock is at ${now}: it cannot go back to ${ms}`);
-    this.advance(ms - now);
-  }
-
-  /** The clock as the seconds of a JWT's iat, exp or auth_time. */
-  epochSeconds(): number {
-    return Math.floor(this.now() / 1000);
-  }
-}
-
-/** A fresh private data directory for one test file; `remove` it in afterAll. */
-export function createDataDir(): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), 'jwt-handoff-server1-'));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
 /** The environment of a test app: demo users seeded, two clients, logs silenced. */
 function testEnv(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -94,77 +57,38 @@ function testEnv(dataDir: string, overrides: Record<string, string> = {}): Recor
   };
 }
 
-/** A server1 built for a test, with its configuration and clock. */
-export interface TestServer1 {
-  readonly app: FastifyInstance;
-  readonly config: Server1Config;
-  readonly clock: TestClock;
-}
+/** A running (un-listened) server1, with its configuration, clock and data directory. */
+export type Server1Harness = RunningApp<
+  FastifyInstance,
+  { readonly config: Server1Config; readonly clock: TestClock; readonly dataDir: string }
+>;
 
-/** Builds server1 on `dataDir` (never listening); `env` overrides {@link testEnv}. */
-export async function buildServer1(
-  dataDir: string,
-  env: Record<string, string> = {},
-  clock: TestClock = new TestClock(),
-): Promise<TestServer1> {
-  const config = loadConfig(testEnv(dataDir, env));
-  const app = await buildApp(config, { now: clock.now, passwordHasher });
-  return { app, config, clock };
+export interface Server1Options {
+  /** Environment on top of {@link testEnv}'s. */
+  env?: Record<string, string>;
+  /** The clock to run on (default: a new {@link testClock}); share one to go on along one timeline. */
+  clock?: TestClock;
+  /** An existing data directory (another instance's) to build on, left in place; default: a fresh one. */
+  dataDir?: string;
+  /** Where the cleanup goes (default: the running test); {@link suiteScope} for a server the tests of a block share. */
+  scope?: Scope;
 }
 
 /**
- * The cookies a browser would hold for server1: updated from each response's Set-Cookie, sent
- * with each request. Expiry is honoured only as deletion (Max-Age=0 or an empty value), which is
- * how the services clear cookies.
+ * Builds server1 with `buildApp(loadConfig(env), deps)` (never listening) on a fresh DATA_DIR;
+ * closed, then its DATA_DIR removed, when the scope ends. `restart()` builds it again on the
+ * same DATA_DIR and clock.
  */
-export class CookieJar {
-  private readonly values = new Map<string, string>();
-
-  /** Takes in the cookies a response sets or clears; returns the response for chaining. */
-  store(response: LightMyRequestResponse): LightMyRequestResponse {
-    for (const cookie of response.cookies) {
-      if (cookie.value === '' || cookie.maxAge === 0) this.values.delete(cookie.name);
-      else this.values.set(cookie.name, cookie.value);
-    }
-    return response;
-  }
-
-  get(name: string): string | undefined {
-    return this.values.get(name);
-  }
-
-  /** Plants a cookie, as an attacker (or a sibling service on the same host) could. */
-  set(name: string, value: string): void {
-    this.values.set(name, value);
-  }
-
-  /** The jar as inject's `cookies` option. */
-  all(): Record<string, string> {
-    return Object.fromEntries(this.values);
-  }
-}
-
-/** Sends a request carrying the jar's cookies, and keeps the cookies the response sets. */
-export async function browse(
-  app: FastifyInstance,
-  jar: CookieJar,
-  options: Omit<InjectOptions, 'cookies'>,
-): Promise<LightMyRequestResponse> {
-  return jar.store(await app.inject({ ...options, cookies: jar.all() }));
-}
-
-/** A urlencoded form post, as a browser submits one. */
-export function formPost(
-  url: string,
-  fields: Record<string, string>,
-  headers: InjectOptions['headers'] = {},
-) {
-  return {
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    payload: new URLSearchParams(fields).toString(),
-  } satisfies InjectOptions;
+export async function startServer1(options: Server1Options = {}): Promise<Server1Harness> {
+  const scope = options.scope ?? testScope;
+  const dataDir = options.dataDir ?? tempDataDir('jwt-handoff-server1', scope);
+  const clock = options.clock ?? testClock();
+  const config = loadConfig(testEnv(dataDir, options.env));
+  return runningApp(
+    () => buildApp(config, { now: clock.now, passwordHasher }),
+    { config, clock, dataDir },
+    scope,
+  );
 }
 
 /** Opens the login form and signs in with it, like a user would; returns the POST's response. */
@@ -187,13 +111,6 @@ export async function signIn(
   );
 }
 
-/** The unescaped value of the hidden input `name` in a page; throws when there is none. */
-export function hiddenField(page: string, name: string): string {
-  const match = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(page);
-  if (!match) throw new Error(`the page has no hidden field ${name}`);
-  return unescapeHtml(match[1] as string);
-}
-
 /** The reason code a page carries, in `data-reason="…"` or `<code data-reason>…</code>`. */
 export function pageReason(page: string): string | undefined {
   const match = /data-reason="([^"]+)"/.exec(page) ?? /<code data-reason>([^<]*)<\/code>/.exec(page);
@@ -203,15 +120,6 @@ export function pageReason(page: string): string | undefined {
 /** The cookie `name` as a response sets it (value and attributes), or undefined. */
 export function responseCookie(response: LightMyRequestResponse, name: string) {
   return response.cookies.find((cookie) => cookie.name === name);
-}
-
-function unescapeHtml(text: string): string {
-  return text
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
 }
 
 /** The user id the dashboard of the browser `jar` shows. */
@@ -256,40 +164,18 @@ export function storedKids(dataDir: string): string[] {
   }
 }
 
-const KEYS_CLI = fileURLToPath(new URL('../../../services/server1/dist/cli/keys.js', import.meta.url));
-
-/** How one run of the keys command ended. */
-export interface KeysCliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /**
- * Runs `npm run keys -- <args>` (node services/server1/dist/cli/keys.js) in its own process,
- * against `dataDir`, with the environment {@link buildServer1} gives the app plus `env`. With
- * `clock`, the command's Date.now is that clock's time, so that a rotation it starts lines up with
- * the timeline of a test app on the same clock.
+ * Runs `npm run keys -- <args>` in its own process against `dataDir`, with the environment
+ * {@link startServer1} gives the app plus `env`. With `clock`, the command's Date.now is that
+ * clock's time, so that a rotation it starts lines up with the timeline of a test app on the same
+ * clock.
  */
 export function runKeysCli(
   dataDir: string,
   args: readonly string[],
   options: { env?: Record<string, string>; clock?: TestClock } = {},
 ): Promise<KeysCliRun> {
-  const fakeNow = options.clock ? [`--import=data:text/javascript,Date.now=()=>${options.clock.now()}`] : [];
-  const env = { PATH: process.env.PATH ?? '', ...testEnv(dataDir, options.env) };
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [...fakeNow, KEYS_CLI, ...args],
-      { env, timeout: 15_000 },
-      (error, stdout, stderr) => {
-        if (!error) resolve({ code: 0, stdout, stderr });
-        else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
-        else reject(error);
-      },
-    );
-  });
+  return runKeysCommand(testEnv(dataDir, options.env), args, { now: options.clock?.now() });
 }
 
 /** One row of the table `keys list` (and `keys rotate`) prints. */
@@ -332,22 +218,6 @@ export async function metric(app: FastifyInstance, sample: string): Promise<numb
   const text = (await app.inject({ url: '/metrics' })).body;
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
-}
-
-/**
- * Polls `condition` until it holds; throws, naming `what`, when it has not within `timeoutMs`.
- * For effects of background work (a back-channel delivery): never a blind sleep.
- */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** How the fake client answers one back-channel POST: a status, never (`hang`), or by hanging up. */
@@ -412,16 +282,14 @@ export async function startFakeClient(): Promise<FakeClient> {
     response.writeHead(answer, { 'cache-control': 'no-store' }).end();
   };
 
-  const server = createServer((request, response) => {
+  const server = await listenOnLoopback((request, response) => {
     const handle: ApiHandler =
       request.method === 'POST' && request.url === '/backchannel-logout' ? backchannel : api;
     Promise.resolve(handle(request, response)).catch(() => response.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url,
-    backchannelUri: `${url}/backchannel-logout`,
+    url: server.url,
+    backchannelUri: `${server.url}/backchannel-logout`,
     logouts,
     answerLogouts: (...next) => {
       answers = next.length > 0 ? next : [200];
@@ -429,12 +297,8 @@ export async function startFakeClient(): Promise<FakeClient> {
     answerApi: (handler) => {
       api = handler;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        // A hanging answer leaves its socket open; close() alone would wait for it.
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    // A hanging answer leaves its socket open: close() hangs up on it.
+    close: server.close,
   };
 }
 

@@ -1,19 +1,15 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { suiteScope } from '@jwt-handoff/testkit/vitest';
 import { calculateJwkThumbprint, type JSONWebKeySet } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer1, createDataDir, type TestServer1 } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Server1Harness, startServer1 } from './helpers.js';
 
-const dataDir = createDataDir();
-let server: TestServer1;
+const suite = suiteScope();
+let server: Server1Harness;
 
 beforeAll(async () => {
-  server = await buildServer1(dataDir.path, { JWKS_MAX_AGE_SEC: '120' });
-});
-
-afterAll(async () => {
-  await server.app.close();
-  dataDir.remove();
+  server = await startServer1({ env: { JWKS_MAX_AGE_SEC: '120' }, scope: suite });
 });
 
 async function fetchJwks(app = server.app) {
@@ -80,24 +76,27 @@ describe('GET /.well-known/jwks.json', () => {
 describe('key storage', () => {
   it('keeps the signing key across a restart on the same data directory', async () => {
     const { jwks: before, response: beforeResponse } = await fetchJwks();
-    const restarted = await buildServer1(dataDir.path, { JWKS_MAX_AGE_SEC: '120' }, server.clock);
+    const restarted = await startServer1({
+      dataDir: server.dataDir,
+      env: { JWKS_MAX_AGE_SEC: '120' },
+      clock: server.clock,
+    });
 
-    try {
-      const { jwks: after, response: afterResponse } = await fetchJwks(restarted.app);
+    const { jwks: after, response: afterResponse } = await fetchJwks(restarted.app);
 
-      expect(after.keys.map((key) => key.kid)).toEqual(before.keys.map((key) => key.kid));
-      expect(afterResponse.headers.etag).toBe(beforeResponse.headers.etag);
-    } finally {
-      await restarted.app.close();
-    }
+    expect(after.keys.map((key) => key.kid)).toEqual(before.keys.map((key) => key.kid));
+    expect(afterResponse.headers.etag).toBe(beforeResponse.headers.etag);
   });
 
   it('keeps the database, which holds the private keys, readable by its owner only', () => {
-    const files = readdirSync(dataDir.path).filter((name) => name.startsWith('server1.sqlite'));
+    const files = readdirSync(server.dataDir).filter((name) => name.startsWith('server1.sqlite'));
 
     expect(files).toContain('server1.sqlite');
     for (const name of files) {
-      expect({ name, mode: statSync(join(dataDir.path, name)).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+      expect({ name, mode: statSync(join(server.dataDir, name)).mode & 0o777 }).toEqual({
+        name,
+        mode: 0o600,
+      });
     }
   });
 });

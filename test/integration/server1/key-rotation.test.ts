@@ -1,6 +1,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { loadConfig } from '@jwt-handoff/server1';
 import { ConfigError } from '@jwt-handoff/shared';
+import { CookieJar, testClock, waitFor } from '@jwt-handoff/testkit';
+import { suiteScope } from '@jwt-handoff/testkit/vitest';
 import type { FastifyInstance } from 'fastify';
 import {
   calculateJwkThumbprint,
@@ -10,20 +12,17 @@ import {
   type JWK,
   jwtVerify,
 } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildServer1,
-  CookieJar,
-  createDataDir,
   handoffToken,
   PUBLIC_URL,
   publishedKeys,
   publishedKids,
   runKeysCli,
+  type Server1Harness,
   signIn,
+  startServer1,
   storedKids,
-  type TestServer1,
-  waitFor,
 } from './helpers.js';
 
 // A short timeline, so the arithmetic stays readable. The longest token lifetime is the logout
@@ -60,7 +59,7 @@ async function fetchJwks(app: FastifyInstance, ifNoneMatch?: string) {
 const kidOf = (token: string) => decodeProtectedHeader(token).kid;
 
 /** Verifies a handoff token as server2 would, against `jwks`, at the server's clock time, with its leeway. */
-async function verifyAgainst(token: string, jwks: JSONWebKeySet, server: TestServer1) {
+async function verifyAgainst(token: string, jwks: JSONWebKeySet, server: Server1Harness) {
   return jwtVerify(token, createLocalJWKSet(jwks), {
     issuer: PUBLIC_URL,
     audience: 'server2',
@@ -71,10 +70,10 @@ async function verifyAgainst(token: string, jwks: JSONWebKeySet, server: TestSer
 }
 
 /** Rotates with the CLI at the server's clock time; resolves once the running server publishes the new key. */
-async function rotateWhileRunning(server: TestServer1, dataDir: string, env: Record<string, string>) {
+async function rotateWhileRunning(server: Server1Harness, env: Record<string, string>) {
   const before = await publishedKids(server.app);
   const rotatedAt = server.clock.now();
-  const run = await runKeysCli(dataDir, ['rotate'], { env, clock: server.clock });
+  const run = await runKeysCli(server.dataDir, ['rotate'], { env, clock: server.clock });
   expect(run.code, run.stderr).toBe(0);
   await waitFor(
     'the running server1 to publish the new key',
@@ -87,8 +86,8 @@ async function rotateWhileRunning(server: TestServer1, dataDir: string, env: Rec
 
 describe('a rotation by command, against a running server1', () => {
   // The tests below walk one rotation forward in time, in order.
-  const dataDir = createDataDir();
-  let server: TestServer1;
+  const suite = suiteScope();
+  let server: Server1Harness;
   const alice = new CookieJar();
   let oldKid: string;
   let newKid: string;
@@ -102,18 +101,13 @@ describe('a rotation by command, against a running server1', () => {
   let lastOldToken: string;
 
   beforeAll(async () => {
-    server = await buildServer1(dataDir.path, TIMING_ENV);
+    server = await startServer1({ env: TIMING_ENV, scope: suite });
     await signIn(server.app, alice);
     [oldKid] = (await publishedKids(server.app)) as [string];
     etagBefore = (await fetchJwks(server.app)).etag;
-    ({ rotatedAt, newKid } = await rotateWhileRunning(server, dataDir.path, TIMING_ENV));
+    ({ rotatedAt, newKid } = await rotateWhileRunning(server, TIMING_ENV));
     signFrom = rotatedAt + PUBLISH_LEAD_MS;
     jwksAfterRotation = await publishedKeys(server.app);
-  });
-
-  afterAll(async () => {
-    await server.app.close();
-    dataDir.remove();
   });
 
   it('publishes the new key next to the old one at once, under a new ETag', async () => {
@@ -131,11 +125,11 @@ describe('a rotation by command, against a running server1', () => {
   it('refuses a second rotation while the new key is waiting to sign', async () => {
     server.clock.advance(1_000);
 
-    const run = await runKeysCli(dataDir.path, ['rotate'], { env: TIMING_ENV, clock: server.clock });
+    const run = await runKeysCli(server.dataDir, ['rotate'], { env: TIMING_ENV, clock: server.clock });
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`key ${newKid} is already waiting to sign`);
-    expect(storedKids(dataDir.path)).toEqual([oldKid, newKid]);
+    expect(storedKids(server.dataDir)).toEqual([oldKid, newKid]);
     expect(await publishedKids(server.app)).toEqual([oldKid, newKid]);
   });
 
@@ -192,38 +186,30 @@ describe('a rotation by command, against a running server1', () => {
     expect(response.headers['cache-control']).toBe(`public, max-age=${JWKS_MAX_AGE_SEC}`);
     await waitFor(
       'the dropped key to be deleted from the database',
-      () => !storedKids(dataDir.path).includes(oldKid),
+      () => !storedKids(server.dataDir).includes(oldKid),
       RELOAD_WAIT_MS,
     );
-    expect(storedKids(dataDir.path)).toEqual([newKid]);
+    expect(storedKids(server.dataDir)).toEqual([newKid]);
     expect(kidOf(await handoffToken(server.app, alice))).toBe(newKid);
   });
 });
 
 describe('a restart during a rotation', () => {
-  const dataDir = createDataDir();
-  let server: TestServer1;
+  const suite = suiteScope();
+  let server: Server1Harness;
   const alice = new CookieJar();
 
   beforeAll(async () => {
-    server = await buildServer1(dataDir.path, TIMING_ENV);
+    server = await startServer1({ env: TIMING_ENV, scope: suite });
     await signIn(server.app, alice);
   });
 
-  afterAll(async () => {
-    await server.app.close();
-    dataDir.remove();
-  });
-
   /** Stops server1 and starts it again on the same data directory and clock; alice's session survives. */
-  async function restart() {
-    await server.app.close();
-    server = await buildServer1(dataDir.path, TIMING_ENV, server.clock);
-  }
+  const restart = () => server.restart();
 
   it('keeps the timeline: the same kids, published and signing at the same times', async () => {
     const [oldKid] = await publishedKids(server.app);
-    const { rotatedAt, newKid } = await rotateWhileRunning(server, dataDir.path, TIMING_ENV);
+    const { rotatedAt, newKid } = await rotateWhileRunning(server, TIMING_ENV);
     const signFrom = rotatedAt + PUBLISH_LEAD_MS;
     server.clock.advanceTo(rotatedAt + 5_000);
 
@@ -244,15 +230,15 @@ describe('a restart during a rotation', () => {
 
   it('picks up a rotation made while it was stopped', async () => {
     const [currentKid] = await publishedKids(server.app);
-    await server.app.close();
-    const stored = storedKids(dataDir.path);
+    await server.stop();
+    const stored = storedKids(server.dataDir);
     const rotatedAt = server.clock.now();
-    const run = await runKeysCli(dataDir.path, ['rotate'], { env: TIMING_ENV, clock: server.clock });
+    const run = await runKeysCli(server.dataDir, ['rotate'], { env: TIMING_ENV, clock: server.clock });
     expect(run.code, run.stderr).toBe(0);
-    const newKid = storedKids(dataDir.path).find((kid) => !stored.includes(kid));
+    const newKid = storedKids(server.dataDir).find((kid) => !stored.includes(kid));
     server.clock.advance(30_000);
 
-    server = await buildServer1(dataDir.path, TIMING_ENV, server.clock);
+    await server.restart();
 
     expect(await publishedKids(server.app)).toEqual([currentKid, newKid]);
     expect(kidOf(await handoffToken(server.app, alice))).toBe(currentKid);
@@ -264,16 +250,11 @@ describe('a restart during a rotation', () => {
 describe('scheduled rotation (KEY_ROTATION_INTERVAL)', () => {
   // Publish lead: 10 s max-age + 1 s + 1 s margin = 12 s.
   const SCHEDULE_ENV = { JWKS_MAX_AGE_SEC: '10', KEY_TIMING_MARGIN_MS: '1000', KEY_ROTATION_INTERVAL: '30s' };
-  const dataDir = createDataDir();
-  let server: TestServer1;
+  const suite = suiteScope();
+  let server: Server1Harness;
 
   beforeAll(async () => {
-    server = await buildServer1(dataDir.path, SCHEDULE_ENV);
-  });
-
-  afterAll(async () => {
-    await server.app.close();
-    dataDir.remove();
+    server = await startServer1({ env: SCHEDULE_ENV, scope: suite });
   });
 
   it('publishes a next key by itself once the current key has signed for the interval', async () => {
@@ -290,7 +271,7 @@ describe('scheduled rotation (KEY_ROTATION_INTERVAL)', () => {
     );
     const [, nextKid] = await publishedKids(server.app);
 
-    expect(storedKids(dataDir.path)).toEqual([firstKid, nextKid]);
+    expect(storedKids(server.dataDir)).toEqual([firstKid, nextKid]);
     server.clock.advanceTo(startedAt + 30_000 + 12_000 - 1);
     expect(kidOf(await handoffToken(server.app, alice))).toBe(firstKid);
     server.clock.advanceTo(startedAt + 30_000 + 12_000);
@@ -320,33 +301,24 @@ describe('scheduled rotation (KEY_ROTATION_INTERVAL)', () => {
   });
 });
 
-// The ES256 and environment-key tests each start their own server1 on a fresh data dir; all of
-// them are closed and removed after the file.
-const ownServers: TestServer1[] = [];
-const ownDataDirs: Array<{ remove: () => void }> = [];
+// The ES256 and environment-key tests each start their own server1 on a fresh data dir, closed
+// and removed when the test finishes.
 
-afterAll(async () => {
-  for (const server of ownServers) await server.app.close();
-  for (const dataDir of ownDataDirs) dataDir.remove();
-});
-
-/** A server1 with `env` on a fresh data dir, and alice signed in to it. */
+/**
+ * A server1 with `env` on a fresh data dir, and alice signed in to it. Its clock starts at the
+ * real time: some of these tests verify its tokens with jose's defaults, against the real clock.
+ */
 async function startSignedIn(env: Record<string, string>) {
-  const dataDir = createDataDir();
-  ownDataDirs.push(dataDir);
-  const server = await buildServer1(dataDir.path, env);
-  ownServers.push(server);
+  const server = await startServer1({ env, clock: testClock(Date.now()) });
   const alice = new CookieJar();
   await signIn(server.app, alice);
-  return { server, alice, dataDir: dataDir.path };
+  return { server, alice, dataDir: server.dataDir };
 }
 
 /** The error server1 fails to start with, given `env`. */
 async function startError(env: Record<string, string>): Promise<Error> {
-  const dataDir = createDataDir();
-  ownDataDirs.push(dataDir);
   try {
-    ownServers.push(await buildServer1(dataDir.path, env));
+    await startServer1({ env });
   } catch (err) {
     return err as Error;
   }
@@ -369,10 +341,10 @@ describe('ES256', () => {
   });
 
   it('switching SIGNING_ALG takes effect through a rotation; each key keeps signing with its own alg', async () => {
-    const { server, alice, dataDir } = await startSignedIn(TIMING_ENV);
+    const { server, alice } = await startSignedIn(TIMING_ENV);
     const [eddsaKid] = await publishedKids(server.app);
 
-    const { rotatedAt, newKid } = await rotateWhileRunning(server, dataDir, {
+    const { rotatedAt, newKid } = await rotateWhileRunning(server, {
       ...TIMING_ENV,
       SIGNING_ALG: 'ES256',
     });

@@ -2,19 +2,11 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type KeysCliRun, type TestClock, testClock } from '@jwt-handoff/testkit';
+import { suiteScope, tempDataDir } from '@jwt-handoff/testkit/vitest';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  buildServer1,
-  createDataDir,
-  iso,
-  type KeysCliRun,
-  listedKeys,
-  publishedKids,
-  runKeysCli,
-  storedKids,
-  TestClock,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { iso, listedKeys, publishedKids, runKeysCli, startServer1, storedKids } from './helpers.js';
 
 // The CLI reads the same environment as server1. Token lifetimes stay at their defaults (60, 60
 // and 120 s): the logout token's 120 s is the longest.
@@ -25,11 +17,10 @@ const PUBLISH_LEAD_MS = 60_000 + 1_000 + 10_000;
 const RETENTION_MS = (120 + 5) * 1000 + 10_000;
 
 describe('npm run keys', () => {
-  const dataDir = createDataDir();
-  afterAll(() => dataDir.remove());
+  const dataDir = tempDataDir('jwt-handoff-server1', suiteScope());
 
   it.each([[[]], [['rotat']], [['--help']]])('exits 2 with the usage for %j', async (args) => {
-    const run = await runKeysCli(dataDir.path, args, { env: ENV });
+    const run = await runKeysCli(dataDir, args, { env: ENV });
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('usage: npm run keys -- list | rotate');
@@ -37,7 +28,7 @@ describe('npm run keys', () => {
   });
 
   it('exits 1 naming the variable when the configuration is wrong', async () => {
-    const run = await runKeysCli(dataDir.path, ['list'], { env: { ...ENV, JWKS_MAX_AGE_SEC: 'long' } });
+    const run = await runKeysCli(dataDir, ['list'], { env: { ...ENV, JWKS_MAX_AGE_SEC: 'long' } });
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^keys: .*JWKS_MAX_AGE_SEC/s);
@@ -48,21 +39,21 @@ describe('npm run keys', () => {
   it.each(['list', 'rotate'])(
     'refuses to %s where DATA_DIR holds no server1 database, creating nothing',
     async (command) => {
-      const run = await runKeysCli(dataDir.path, [command], { env: ENV });
+      const run = await runKeysCli(dataDir, [command], { env: ENV });
 
       expect(run.code).toBe(1);
       expect(run.stderr).toBe(
-        `keys: no server1 database in ${dataDir.path} (check DATA_DIR, or start server1 once)\n`,
+        `keys: no server1 database in ${dataDir} (check DATA_DIR, or start server1 once)\n`,
       );
       expect(run.stdout).toBe('');
-      expect(readdirSync(dataDir.path)).toEqual([]);
+      expect(readdirSync(dataDir)).toEqual([]);
     },
   );
 
   it.each(['list', 'rotate'])(
     'refuses to %s where DATA_DIR does not exist, and does not create it',
     async (command) => {
-      const missing = join(dataDir.path, 'no-such-dir');
+      const missing = join(dataDir, 'no-such-dir');
 
       const run = await runKeysCli(missing, [command], { env: ENV });
 
@@ -76,35 +67,26 @@ describe('npm run keys', () => {
 
 /** A data directory that server1 has started on once (and stopped), so that it holds a database and a first key. */
 async function startedDataDir(clock?: TestClock) {
-  const dataDir = createDataDir();
-  const server = await buildServer1(dataDir.path, ENV, clock);
-  try {
-    const [kid] = (await publishedKids(server.app)) as [string];
-    return { ...dataDir, kid };
-  } finally {
-    await server.app.close();
-  }
+  const server = await startServer1({ env: ENV, clock });
+  const [kid] = (await publishedKids(server.app)) as [string];
+  await server.stop();
+  return { path: server.dataDir, kid };
 }
 
 describe('list and rotate against a stopped server1', () => {
   // The tests below walk two rotations forward in time, in order, with the command's clock.
-  const dataDir = createDataDir();
-  const clock = new TestClock();
-  const cli = (command: string) => runKeysCli(dataDir.path, [command], { env: ENV, clock });
+  const dataDir = tempDataDir('jwt-handoff-server1', suiteScope());
+  const clock = testClock();
+  const cli = (command: string) => runKeysCli(dataDir, [command], { env: ENV, clock });
   let firstKid: string;
   let secondKid: string;
   let signFrom: number;
 
-  afterAll(() => dataDir.remove());
-
   it('lists the one key server1 generated on its first start, the key it publishes', async () => {
     // The command never creates a database: server1 starts once, and generates its first key.
-    const server = await buildServer1(dataDir.path, ENV, clock);
-    try {
-      [firstKid] = (await publishedKids(server.app)) as [string];
-    } finally {
-      await server.app.close();
-    }
+    const server = await startServer1({ dataDir, env: ENV, clock });
+    [firstKid] = (await publishedKids(server.app)) as [string];
+    await server.stop();
     clock.advance(1_000);
 
     const run = await cli('list');
@@ -122,7 +104,7 @@ describe('list and rotate against a stopped server1', () => {
         nextTransition: '-',
       },
     ]);
-    expect(storedKids(dataDir.path)).toEqual([firstKid]);
+    expect(storedKids(dataDir)).toEqual([firstKid]);
   });
 
   it('rotate publishes a new key now, and says when it signs and when the old key leaves', async () => {
@@ -203,13 +185,12 @@ describe('list and rotate against a stopped server1', () => {
     expect(listedKeys(run.stdout).map((key) => key.state)).toEqual(['retiring', 'current']);
     expect(run.stdout).not.toContain(firstKid);
     // Deleting it is the running server1's job; the command only reads.
-    expect(storedKids(dataDir.path)).toContain(firstKid);
+    expect(storedKids(dataDir)).toContain(firstKid);
   });
 });
 
 describe('with keys from the environment', () => {
-  const dataDir = createDataDir();
-  afterAll(() => dataDir.remove());
+  const dataDir = tempDataDir('jwt-handoff-server1', suiteScope());
   const [previous, current, next] = [1, 2, 3].map(() => generateKeyPairSync('ed25519'));
   const pem = (key: { privateKey: KeyObject } | undefined) =>
     key?.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -227,7 +208,7 @@ describe('with keys from the environment', () => {
       ),
     );
 
-    const run = await runKeysCli(dataDir.path, ['list'], { env });
+    const run = await runKeysCli(dataDir, ['list'], { env });
 
     expect(run.code, run.stderr).toBe(0);
     expect(listedKeys(run.stdout).map(({ kid, alg, state }) => ({ kid, alg, state }))).toEqual([
@@ -236,11 +217,11 @@ describe('with keys from the environment', () => {
       { kid: kids[2], alg: 'EdDSA', state: 'next' },
     ]);
     // Keys from the environment need no database: none is created.
-    expect(readdirSync(dataDir.path)).toEqual([]);
+    expect(readdirSync(dataDir)).toEqual([]);
   });
 
   it('shows the times these keys do not have as -, and no transition for the next key, which signs only once redeployed', async () => {
-    const run = await runKeysCli(dataDir.path, ['list'], { env });
+    const run = await runKeysCli(dataDir, ['list'], { env });
 
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).not.toContain('1970-01-01');
@@ -252,7 +233,7 @@ describe('with keys from the environment', () => {
   });
 
   it('refuses to list them when two variables hold the same key, naming the variable', async () => {
-    const run = await runKeysCli(dataDir.path, ['list'], {
+    const run = await runKeysCli(dataDir, ['list'], {
       env: { ...env, SIGNING_KEY_NEXT: pem(current) },
     });
 
@@ -264,7 +245,7 @@ describe('with keys from the environment', () => {
   });
 
   it('refuses to rotate them: they are rotated by redeploying', async () => {
-    const run = await runKeysCli(dataDir.path, ['rotate'], { env });
+    const run = await runKeysCli(dataDir, ['rotate'], { env });
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('keys come from the environment (SIGNING_KEY)');
@@ -274,11 +255,6 @@ describe('with keys from the environment', () => {
 });
 
 describe('two rotations at once', () => {
-  const dirs: Array<{ remove: () => void }> = [];
-  afterAll(() => {
-    for (const dir of dirs) dir.remove();
-  });
-
   /** The announced new kid of a successful `rotate`. */
   const announcedKid = (stdout: string) => /^new key (\S+) /m.exec(stdout)?.[1];
 
@@ -309,9 +285,8 @@ describe('two rotations at once', () => {
   }
 
   it('lets only one of two concurrent rotate commands create a waiting key; the other exits 1', async () => {
-    const clock = new TestClock();
+    const clock = testClock();
     const dataDir = await startedDataDir(clock);
-    dirs.push(dataDir);
 
     const runs = await Promise.all([
       runKeysCli(dataDir.path, ['rotate'], { env: ENV, clock }),
@@ -326,18 +301,17 @@ describe('two rotations at once', () => {
   });
 
   it('refuses the second one inside the transaction, when both passed the check before it', async () => {
-    const clock = new TestClock();
+    const clock = testClock();
     const dataDir = await startedDataDir(clock);
-    const barrier = createDataDir();
-    dirs.push(dataDir, barrier);
+    const barrier = tempDataDir('jwt-handoff-server1');
     // Both commands look for a waiting key and find none; then each waits, before generating its
     // new key, until the other has looked too. Only the check inside the transaction is left to
     // stop the second one.
-    const hook = join(barrier.path, 'hold-key-generation.mjs');
+    const hook = join(barrier, 'hold-key-generation.mjs');
     writeFileSync(
       hook,
       `import { readdirSync, writeFileSync } from 'node:fs';
-const dir = ${JSON.stringify(join(barrier.path, 'arrived'))};
+const dir = ${JSON.stringify(join(barrier, 'arrived'))};
 const subtle = Object.getPrototypeOf(globalThis.crypto.subtle);
 const generateKey = subtle.generateKey;
 subtle.generateKey = async function (...args) {
@@ -349,7 +323,7 @@ subtle.generateKey = async function (...args) {
 };
 `,
     );
-    const arrived = join(barrier.path, 'arrived');
+    const arrived = join(barrier, 'arrived');
     mkdirSync(arrived);
     const env = { ...ENV, NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` };
 

@@ -1,29 +1,24 @@
 import { join } from 'node:path';
+import { browse, CookieJar, hiddenField, testClock, waitFor } from '@jwt-handoff/testkit';
+import { tempDataDir } from '@jwt-handoff/testkit/vitest';
 import Database from 'better-sqlite3';
-import type { FastifyInstance } from 'fastify';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ApiHandler,
   type BackchannelAnswer,
-  browse,
-  buildServer1,
-  CookieJar,
   clientsWith,
-  createDataDir,
   type FakeClient,
-  hiddenField,
   metric,
   PUBLIC_URL,
   pageReason,
   publishedKeys,
   SERVER2_CALLBACK,
+  type Server1Harness,
   signIn,
   startFakeClient,
-  TestClock,
-  type TestServer1,
+  startServer1,
   userIdOf,
-  waitFor,
 } from './helpers.js';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -31,37 +26,27 @@ const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-lo
 /** Short back-off, so retries happen within a test. */
 const FAST_RETRIES = { LOGOUT_RETRY_BASE_MS: '20', LOGOUT_RETRY_MAX_MS: '100' };
 
-let dataDir: ReturnType<typeof createDataDir>;
+let dataDir: string;
 let client: FakeClient;
-const openApps = new Set<FastifyInstance>();
 
 beforeEach(async () => {
-  dataDir = createDataDir();
+  dataDir = tempDataDir('jwt-handoff-server1');
   client = await startFakeClient();
 });
 
 afterEach(async () => {
-  // The client goes first: a delivery hanging on it would hold up the app's close.
+  // The client goes first (the apps close when the test finishes, after this): a delivery
+  // hanging on it would hold up the app's close.
   await client.close();
-  await Promise.all([...openApps].map((app) => app.close()));
-  openApps.clear();
-  dataDir.remove();
 });
 
 /** server1 on this test's data directory, with server2's back-channel URL and API on the fake client. */
-async function startServer1(env: Record<string, string> = {}, clock = new TestClock()): Promise<TestServer1> {
-  const server = await buildServer1(dataDir.path, { CLIENTS: clientsWith(client), ...env }, clock);
-  openApps.add(server.app);
-  return server;
-}
-
-async function stopServer1(server: TestServer1): Promise<void> {
-  openApps.delete(server.app);
-  await server.app.close();
+function startWithClient(env: Record<string, string> = {}, clock = testClock()): Promise<Server1Harness> {
+  return startServer1({ dataDir, env: { CLIENTS: clientsWith(client), ...env }, clock });
 }
 
 /** A new browser signed in as `username`. */
-async function signedIn(server: TestServer1, username = 'alice'): Promise<CookieJar> {
+async function signedIn(server: Server1Harness, username = 'alice'): Promise<CookieJar> {
   const jar = new CookieJar();
   await signIn(server.app, jar, { username });
   if (!jar.get('s1_session')) throw new Error('sign-in set no session cookie');
@@ -69,17 +54,17 @@ async function signedIn(server: TestServer1, username = 'alice'): Promise<Cookie
 }
 
 /** Presses a sign-out button on server1's dashboard. */
-function signOut(server: TestServer1, jar: CookieJar, path: '/logout' | '/logout/everywhere' = '/logout') {
+function signOut(server: Server1Harness, jar: CookieJar, path: '/logout' | '/logout/everywhere' = '/logout') {
   return browse(server.app, jar, { method: 'POST', url: path, headers: { origin: PUBLIC_URL } });
 }
 
-async function isSignedIn(server: TestServer1, jar: CookieJar): Promise<boolean> {
+async function isSignedIn(server: Server1Harness, jar: CookieJar): Promise<boolean> {
   const response = await browse(server.app, jar, { url: '/' });
   return response.statusCode === 200;
 }
 
 /** The sid the handoff tokens of this browser's session carry. */
-async function handoffSid(server: TestServer1, jar: CookieJar): Promise<string> {
+async function handoffSid(server: Server1Harness, jar: CookieJar): Promise<string> {
   const query = new URLSearchParams({ client_id: 'server2', redirect_uri: SERVER2_CALLBACK, state: 's-1' });
   const page = await browse(server.app, jar, { url: `/handoff/authorize?${query}` });
   const { payload } = await jwtVerify(
@@ -91,7 +76,7 @@ async function handoffSid(server: TestServer1, jar: CookieJar): Promise<string> 
 }
 
 /** Verifies a logout token as server2 would: server1's JWKS, typ, issuer and audience. */
-async function verifyLogoutToken(server: TestServer1, token: string) {
+async function verifyLogoutToken(server: Server1Harness, token: string) {
   return jwtVerify(token, createLocalJWKSet(await publishedKeys(server.app)), {
     algorithms: ['EdDSA'],
     typ: 'logout+jwt',
@@ -101,19 +86,19 @@ async function verifyLogoutToken(server: TestServer1, token: string) {
   });
 }
 
-async function claimsOfEveryLogout(server: TestServer1): Promise<JWTPayload[]> {
+async function claimsOfEveryLogout(server: Server1Harness): Promise<JWTPayload[]> {
   return Promise.all(
     client.logouts.map(async (logout) => (await verifyLogoutToken(server, logout.logoutToken)).payload),
   );
 }
 
-function deliveries(server: TestServer1, outcome: 'delivered' | 'retry' | 'rejected' | 'expired') {
+function deliveries(server: Server1Harness, outcome: 'delivered' | 'retry' | 'rejected' | 'expired') {
   return metric(server.app, `server1_logout_deliveries_total{outcome="${outcome}"}`);
 }
 
 /** Waits until at least `count` attempts ended with `outcome`; resolves with how many did. */
 async function outcomeCount(
-  server: TestServer1,
+  server: Server1Harness,
   outcome: 'delivered' | 'retry' | 'rejected' | 'expired',
   count: number,
 ): Promise<number> {
@@ -124,13 +109,13 @@ async function outcomeCount(
   return (await deliveries(server, outcome)) as number;
 }
 
-function outboxDepth(server: TestServer1) {
+function outboxDepth(server: Server1Harness) {
   return metric(server.app, 'server1_logout_outbox_depth');
 }
 
 describe('POST /logout', () => {
   it('ends the session and posts exactly one logout token, as a form, to the client', async () => {
-    const server = await startServer1();
+    const server = await startWithClient();
     const jar = await signedIn(server);
 
     const response = await signOut(server, jar);
@@ -146,7 +131,7 @@ describe('POST /logout', () => {
   });
 
   it('signs a logout+jwt naming the user and the session its handoff tokens carried', async () => {
-    const server = await startServer1();
+    const server = await startWithClient();
     const jar = await signedIn(server);
     const userId = await userIdOf(server.app, jar);
     const sid = await handoffSid(server, jar);
@@ -164,7 +149,7 @@ describe('POST /logout', () => {
       aud: 'server2',
       sub: userId,
       sid,
-      iat: server.clock.epochSeconds(),
+      iat: server.clock.nowSec(),
     });
     expect(payload.events).toEqual({ [BACKCHANNEL_LOGOUT_EVENT]: {} });
     expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{20,}$/);
@@ -174,7 +159,7 @@ describe('POST /logout', () => {
   });
 
   it('without a session answers 303 and tells no client anything', async () => {
-    const server = await startServer1();
+    const server = await startWithClient();
 
     const response = await signOut(server, new CookieJar());
 
@@ -186,7 +171,7 @@ describe('POST /logout', () => {
   });
 
   it('from a foreign Origin is refused with 403 csrf_failed, keeps the session and tells no client', async () => {
-    const server = await startServer1();
+    const server = await startWithClient();
     const jar = await signedIn(server);
     const sid = await handoffSid(server, jar);
 
@@ -209,7 +194,7 @@ describe('POST /logout', () => {
 
 describe('POST /logout/everywhere', () => {
   it("ends every session of the user and leaves another user's session alone", async () => {
-    const server = await startServer1();
+    const server = await startWithClient();
     const [laptop, phone, bob] = [
       await signedIn(server),
       await signedIn(server),
@@ -226,7 +211,7 @@ describe('POST /logout/everywhere', () => {
   });
 
   it('posts one token naming the user, with no sid, revoking tokens issued up to this second', async () => {
-    const server = await startServer1();
+    const server = await startWithClient();
     const laptop = await signedIn(server);
     await signedIn(server);
     const userId = await userIdOf(server.app, laptop);
@@ -244,7 +229,7 @@ describe('POST /logout/everywhere', () => {
   });
 
   it('from a foreign Origin is refused with 403 csrf_failed and ends nothing', async () => {
-    const server = await startServer1();
+    const server = await startWithClient();
     const [laptop, phone] = [await signedIn(server), await signedIn(server)];
 
     const response = await browse(server.app, laptop, {
@@ -264,10 +249,10 @@ describe('POST /logout/everywhere', () => {
 describe('back-channel delivery', () => {
   // The dispatcher schedules retries by server1's clock and waits for them with real timers, so
   // the clock here moves with real time.
-  const tickingClock = () => new TestClock(undefined, { ticking: true });
+  const tickingClock = () => testClock(undefined, { ticking: true });
 
   it('retries a client answering 500 until it takes the token, with a fresh token each attempt', async () => {
-    const server = await startServer1(FAST_RETRIES, tickingClock());
+    const server = await startWithClient(FAST_RETRIES, tickingClock());
     client.answerLogouts(500, 500, 200);
     const jar = await signedIn(server);
     const sid = await handoffSid(server, jar);
@@ -290,7 +275,10 @@ describe('back-channel delivery', () => {
     ['a dropped connection', 'drop'],
     ['no answer within LOGOUT_REQUEST_TIMEOUT_MS', 'hang'],
   ])('tries again after %s', async (_what, answer) => {
-    const server = await startServer1({ ...FAST_RETRIES, LOGOUT_REQUEST_TIMEOUT_MS: '200' }, tickingClock());
+    const server = await startWithClient(
+      { ...FAST_RETRIES, LOGOUT_REQUEST_TIMEOUT_MS: '200' },
+      tickingClock(),
+    );
     client.answerLogouts(answer, 200);
     const jar = await signedIn(server);
 
@@ -302,7 +290,7 @@ describe('back-channel delivery', () => {
   });
 
   it('drops a token the client refuses with a 400, without retrying it', async () => {
-    const server = await startServer1(FAST_RETRIES, tickingClock());
+    const server = await startWithClient(FAST_RETRIES, tickingClock());
     client.answerLogouts(400, 200);
     const jar = await signedIn(server);
 
@@ -317,7 +305,7 @@ describe('back-channel delivery', () => {
   });
 
   it('shows the deliveries waiting for a client that is down as server1_logout_outbox_depth', async () => {
-    const server = await startServer1(FAST_RETRIES, tickingClock());
+    const server = await startWithClient(FAST_RETRIES, tickingClock());
     client.answerLogouts('drop');
     const [laptop, phone] = [await signedIn(server), await signedIn(server)];
     expect(await outboxDepth(server)).toBe(0);
@@ -334,7 +322,7 @@ describe('back-channel delivery', () => {
 
   it('gives a delivery up once it is LOGOUT_DELIVERY_MAX_AGE_MS old', async () => {
     const clock = tickingClock();
-    const server = await startServer1({ ...FAST_RETRIES, LOGOUT_DELIVERY_MAX_AGE_MS: '1000' }, clock);
+    const server = await startWithClient({ ...FAST_RETRIES, LOGOUT_DELIVERY_MAX_AGE_MS: '1000' }, clock);
     client.answerLogouts(500);
     const jar = await signedIn(server);
 
@@ -350,16 +338,16 @@ describe('back-channel delivery', () => {
 
   it('keeps a pending delivery across a restart on the same data directory', async () => {
     const clock = tickingClock();
-    const first = await startServer1(FAST_RETRIES, clock);
+    const first = await startWithClient(FAST_RETRIES, clock);
     client.answerLogouts('drop');
     const jar = await signedIn(first);
     const sid = await handoffSid(first, jar);
     await signOut(first, jar);
     await outcomeCount(first, 'retry', 1);
 
-    await stopServer1(first);
+    await first.stop();
     client.answerLogouts(200);
-    const restarted = await startServer1(FAST_RETRIES, clock);
+    const restarted = await startWithClient(FAST_RETRIES, clock);
 
     expect(await outcomeCount(restarted, 'delivered', 1)).toBe(1);
     expect(await outboxDepth(restarted)).toBe(0);
@@ -371,7 +359,7 @@ describe('back-channel delivery', () => {
 describe('a delivery that cannot even be attempted', () => {
   /** Sets every stored signing key to retire at `atMs`, as an operator's SQL could. */
   function retireSigningKeys(atMs: number): void {
-    const db = new Database(join(dataDir.path, 'server1.sqlite'));
+    const db = new Database(join(dataDir, 'server1.sqlite'));
     try {
       db.prepare('UPDATE signing_keys SET retire_at = ?').run(atMs);
     } finally {
@@ -380,10 +368,10 @@ describe('a delivery that cannot even be attempted', () => {
   }
 
   it('is backed off while server1 keeps answering (no active key to sign the logout token)', async () => {
-    const clock = new TestClock();
-    await stopServer1(await startServer1({}, clock));
+    const clock = testClock();
+    await (await startWithClient({}, clock)).stop();
     retireSigningKeys(clock.now() + 60_000);
-    const server = await startServer1(FAST_RETRIES, clock);
+    const server = await startWithClient(FAST_RETRIES, clock);
     const jar = await signedIn(server);
     clock.advance(60_000);
 
@@ -415,7 +403,7 @@ describe("the dashboard's activity panel", () => {
    * server2's activity API as the fake client: it verifies the Bearer service token against
    * server1's JWKS (typ, iss, aud), requires the activity:read scope, and reports `REPORT`.
    */
-  function activityApi(server: TestServer1, jwks: JSONWebKeySet, calls: ApiCall[]): ApiHandler {
+  function activityApi(server: Server1Harness, jwks: JSONWebKeySet, calls: ApiCall[]): ApiHandler {
     return async (request, response) => {
       const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
       const claims = await jwtVerify(token, createLocalJWKSet(jwks), {
@@ -439,7 +427,10 @@ describe("the dashboard's activity panel", () => {
   }
 
   async function dashboardWithApi(env: Record<string, string> = {}) {
-    const server = await startServer1({ SERVICE_CALL_TIMEOUT_MS: String(SERVICE_CALL_TIMEOUT_MS), ...env });
+    const server = await startWithClient({
+      SERVICE_CALL_TIMEOUT_MS: String(SERVICE_CALL_TIMEOUT_MS),
+      ...env,
+    });
     const calls: ApiCall[] = [];
     client.answerApi(activityApi(server, await publishedKeys(server.app), calls));
     return { server, calls, jar: await signedIn(server) };
@@ -469,8 +460,8 @@ describe("the dashboard's activity panel", () => {
       sub: 'server1',
       aud: 'server2',
       scope: 'activity:read',
-      iat: server.clock.epochSeconds(),
-      exp: server.clock.epochSeconds() + 60,
+      iat: server.clock.nowSec(),
+      exp: server.clock.nowSec() + 60,
     });
   });
 

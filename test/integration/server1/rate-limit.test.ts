@@ -1,39 +1,22 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  browse,
-  buildServer1,
-  CookieJar,
-  createDataDir,
-  DEMO_PASSWORD,
-  formPost,
-  hiddenField,
-  pageReason,
-  responseCookie,
-  type TestServer1,
-} from './helpers.js';
+import { browse, CookieJar, formPost, hiddenField } from '@jwt-handoff/testkit';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD, pageReason, responseCookie, type Server1Harness, startServer1 } from './helpers.js';
 
 const MAX_PER_ACCOUNT = 3;
 const MAX_PER_ADDRESS = 5;
 const WINDOW_MS = 10 * 60_000;
 
-const dataDir = createDataDir();
-let server: TestServer1;
+let server: Server1Harness;
 
 // The throttle lives in the app's memory: each test starts with a clean count.
 beforeEach(async () => {
-  server = await buildServer1(dataDir.path, {
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: String(MAX_PER_ACCOUNT),
-    LOGIN_MAX_FAILURES_PER_ADDRESS: String(MAX_PER_ADDRESS),
-    LOGIN_FAILURE_WINDOW_MS: String(WINDOW_MS),
+  server = await startServer1({
+    env: {
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: String(MAX_PER_ACCOUNT),
+      LOGIN_MAX_FAILURES_PER_ADDRESS: String(MAX_PER_ADDRESS),
+      LOGIN_FAILURE_WINDOW_MS: String(WINDOW_MS),
+    },
   });
-});
-
-afterEach(async () => {
-  await server.app.close();
-});
-
-afterAll(() => {
-  dataDir.remove();
 });
 
 /** One sign-in attempt from `address` with a fresh login form. */

@@ -1,35 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browse, CookieJar, formPost, hiddenField } from '@jwt-handoff/testkit';
+import { suiteScope } from '@jwt-handoff/testkit/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  browse,
-  buildServer1,
-  CookieJar,
-  createDataDir,
   DEMO_PASSWORD,
-  formPost,
-  hiddenField,
   PUBLIC_URL,
   pageReason,
   responseCookie,
+  type Server1Harness,
   signIn,
-  type TestServer1,
+  startServer1,
 } from './helpers.js';
 
 const IDLE_MS = 10 * 60_000;
 const ABSOLUTE_MS = 60 * 60_000;
 
-const dataDir = createDataDir();
-let server: TestServer1;
+const suite = suiteScope();
+let server: Server1Harness;
 
 beforeAll(async () => {
-  server = await buildServer1(dataDir.path, {
-    SESSION_IDLE_TIMEOUT_MS: String(IDLE_MS),
-    SESSION_ABSOLUTE_TIMEOUT_MS: String(ABSOLUTE_MS),
+  server = await startServer1({
+    env: { SESSION_IDLE_TIMEOUT_MS: String(IDLE_MS), SESSION_ABSOLUTE_TIMEOUT_MS: String(ABSOLUTE_MS) },
+    scope: suite,
   });
-});
-
-afterAll(async () => {
-  await server.app.close();
-  dataDir.remove();
 });
 
 /** GET / with exactly this session cookie value (or none). */
@@ -158,20 +150,20 @@ describe('session timeouts', () => {
 
   it('keeps a busy session alive when the idle timeout is shorter than a minute', async () => {
     const idleMs = 30_000;
-    const short = await buildServer1(dataDir.path, { SESSION_IDLE_TIMEOUT_MS: String(idleMs) }, server.clock);
-    try {
-      const jar = new CookieJar();
-      await signIn(short.app, jar);
+    const short = await startServer1({
+      dataDir: server.dataDir,
+      env: { SESSION_IDLE_TIMEOUT_MS: String(idleMs) },
+      clock: server.clock,
+    });
+    const jar = new CookieJar();
+    await signIn(short.app, jar);
 
-      for (let elapsed = 0; elapsed < 4 * idleMs; elapsed += (2 * idleMs) / 3) {
-        short.clock.advance((2 * idleMs) / 3);
-        expect((await browse(short.app, jar, { url: '/' })).statusCode).toBe(200);
-      }
-      short.clock.advance(idleMs);
-      expect((await browse(short.app, jar, { url: '/' })).statusCode).toBe(303);
-    } finally {
-      await short.app.close();
+    for (let elapsed = 0; elapsed < 4 * idleMs; elapsed += (2 * idleMs) / 3) {
+      short.clock.advance((2 * idleMs) / 3);
+      expect((await browse(short.app, jar, { url: '/' })).statusCode).toBe(200);
     }
+    short.clock.advance(idleMs);
+    expect((await browse(short.app, jar, { url: '/' })).statusCode).toBe(303);
   });
 
   it('gives the session cookie a Max-Age of the absolute timeout', async () => {
@@ -184,60 +176,56 @@ describe('session timeouts', () => {
 describe('persistence', () => {
   it('keeps sessions across a restart on the same data directory', async () => {
     const sessionId = await signedInSession();
-    const restarted = await buildServer1(
-      dataDir.path,
-      { SESSION_IDLE_TIMEOUT_MS: String(IDLE_MS), SESSION_ABSOLUTE_TIMEOUT_MS: String(ABSOLUTE_MS) },
-      server.clock,
-    );
+    const restarted = await startServer1({
+      dataDir: server.dataDir,
+      env: { SESSION_IDLE_TIMEOUT_MS: String(IDLE_MS), SESSION_ABSOLUTE_TIMEOUT_MS: String(ABSOLUTE_MS) },
+      clock: server.clock,
+    });
 
-    try {
-      const response = await restarted.app.inject({ url: '/', cookies: { s1_session: sessionId } });
+    const response = await restarted.app.inject({ url: '/', cookies: { s1_session: sessionId } });
 
-      expect(response.statusCode).toBe(200);
-    } finally {
-      await restarted.app.close();
-    }
+    expect(response.statusCode).toBe(200);
   });
 });
 
 describe('cookies of an https deployment', () => {
   it('are Secure and take the __Host- prefix', async () => {
-    const https = await buildServer1(dataDir.path, { PUBLIC_URL: 'https://id.example' }, server.clock);
-    try {
-      const jar = new CookieJar();
-      const form = await browse(https.app, jar, { url: '/login' });
-      const signedIn = await browse(
-        https.app,
-        jar,
-        formPost(
-          '/login',
-          {
-            csrf_token: hiddenField(form.body, 'csrf_token'),
-            return_to: '/',
-            username: 'alice',
-            password: DEMO_PASSWORD,
-          },
-          { origin: 'https://id.example' },
-        ),
-      );
+    const https = await startServer1({
+      dataDir: server.dataDir,
+      env: { PUBLIC_URL: 'https://id.example' },
+      clock: server.clock,
+    });
+    const jar = new CookieJar();
+    const form = await browse(https.app, jar, { url: '/login' });
+    const signedIn = await browse(
+      https.app,
+      jar,
+      formPost(
+        '/login',
+        {
+          csrf_token: hiddenField(form.body, 'csrf_token'),
+          return_to: '/',
+          username: 'alice',
+          password: DEMO_PASSWORD,
+        },
+        { origin: 'https://id.example' },
+      ),
+    );
 
-      expect(responseCookie(form, '__Host-s1_login_csrf')).toMatchObject({
-        secure: true,
-        httpOnly: true,
-        sameSite: 'Strict',
-        path: '/',
-      });
-      expect(responseCookie(signedIn, '__Host-s1_session')).toMatchObject({
-        secure: true,
-        httpOnly: true,
-        sameSite: 'Lax',
-        path: '/',
-      });
-      expect(responseCookie(signedIn, 's1_session')).toBeUndefined();
-      expect((await browse(https.app, jar, { url: '/' })).statusCode).toBe(200);
-    } finally {
-      await https.app.close();
-    }
+    expect(responseCookie(form, '__Host-s1_login_csrf')).toMatchObject({
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/',
+    });
+    expect(responseCookie(signedIn, '__Host-s1_session')).toMatchObject({
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Lax',
+      path: '/',
+    });
+    expect(responseCookie(signedIn, 's1_session')).toBeUndefined();
+    expect((await browse(https.app, jar, { url: '/' })).statusCode).toBe(200);
   });
 });
 

@@ -1,20 +1,17 @@
+import { generateTestKey, mintToken, segment, T0_MS } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   ACTIVITY_SCOPE,
   Browser,
   expectJsonError,
-  generateSigningKey,
   getActivity,
   metricLines,
-  mintToken,
   postCallback,
   type Response,
   type Server2Harness,
-  segment,
   serviceClaims,
   signIn,
   startServer2,
-  T0_MS,
   unavailableKeySource,
 } from './helpers.js';
 
@@ -159,8 +156,7 @@ const REFUSED_TOKENS: readonly RefusedToken[] = [
   {
     what: 'naming a kid the issuer does not publish',
     reason: 'unknown_kid',
-    token: async (server) =>
-      mintToken(await generateSigningKey(), serviceClaims(server.clock), { typ: 'service+jwt' }),
+    token: async (server) => mintToken(await generateTestKey(), serviceClaims(server.clock), 'service+jwt'),
   },
   {
     what: 'with alg none',

@@ -1,19 +1,16 @@
+import { type Claims, generateTestKey, mintToken, setCookieOf } from '@jwt-handoff/testkit';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
   Browser,
-  type Claims,
   expectErrorPage,
   expectJsonError,
-  generateSigningKey,
   logoutClaims,
   metricLines,
-  mintToken,
   postBackchannelLogout,
   postCallback,
   type Response,
   type Server2Harness,
-  setCookieOf,
   signIn,
   startHandoff,
   startServer2,
@@ -163,10 +160,12 @@ const REFUSED_DELIVERIES: readonly RefusedDelivery[] = [
     status: 400,
     reason: 'invalid_signature',
     deliver: async (server) => {
-      const impostor = await generateSigningKey();
-      const token = await mintToken({ ...impostor, kid: server.key.kid }, logoutClaims(server.clock), {
-        typ: 'logout+jwt',
-      });
+      const impostor = await generateTestKey();
+      const token = await mintToken(
+        { ...impostor, kid: server.key.kid },
+        logoutClaims(server.clock),
+        'logout+jwt',
+      );
       return postBackchannelLogout(server, { logout_token: token });
     },
   },
@@ -348,7 +347,11 @@ describe('tokens_valid_after ("sign out everywhere")', () => {
   // token posted 128 s after the sign-out started a session.
   it('refuses a 300 s token minted before its session signed out, posted 128 s after', async () => {
     const server = await startServer2();
-    const token = await server.mint({ sub: 'user-alice', sid: 'sid-hash-desk', exp: server.clock.nowSec() + 300 });
+    const token = await server.mint({
+      sub: 'user-alice',
+      sid: 'sid-hash-desk',
+      exp: server.clock.nowSec() + 300,
+    });
     server.clock.advance(1_000);
     expectLoggedOut(await logout(server, { sub: 'user-alice', sid: 'sid-hash-desk' }));
 

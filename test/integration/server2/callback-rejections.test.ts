@@ -4,19 +4,17 @@ import {
   KeySourceUnavailableError,
   type TokenReason,
 } from '@jwt-handoff/shared';
+import { generateTestKey, mintToken, segment } from '@jwt-handoff/testkit';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
   CLIENT_ID,
   expectJsonError,
-  generateSigningKey,
   handoffClaims,
   ISSUER_URL,
-  mintToken,
   postCallback,
   type Response,
   type Server2Harness,
-  segment,
   startServer2,
   txnOf,
   unavailableKeySource,
@@ -81,7 +79,7 @@ const REFUSED_TOKENS: readonly RefusedToken[] = [
     what: 'signed by another key under our kid',
     reason: 'invalid_signature',
     token: async (server) => {
-      const impostor = await generateSigningKey();
+      const impostor = await generateTestKey();
       return mintToken({ ...impostor, kid: server.key.kid }, handoffClaims(server.clock));
     },
   },
@@ -96,7 +94,7 @@ const REFUSED_TOKENS: readonly RefusedToken[] = [
   {
     what: 'naming a kid the issuer does not publish',
     reason: 'unknown_kid',
-    token: async (server) => mintToken(await generateSigningKey(), handoffClaims(server.clock)),
+    token: async (server) => mintToken(await generateTestKey(), handoffClaims(server.clock)),
   },
   {
     what: 'naming no kid',
@@ -292,7 +290,7 @@ describe('POST /handoff/callback refuses', () => {
 describe('POST /handoff/callback accepts', () => {
   it('a token refused with jwks_unavailable, once the keys are back: the refusal did not use its jti', async () => {
     let up = false;
-    const key = await generateSigningKey();
+    const key = await generateTestKey();
     const local = createLocalKeySource({ keys: [key.publicJwk] });
     const flaky: KeySource = {
       getKey: (header, token) => {

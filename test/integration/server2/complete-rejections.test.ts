@@ -1,3 +1,4 @@
+import { setCookieOf } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   Browser,
@@ -5,7 +6,6 @@ import {
   expectJsonError,
   postCallback,
   type Response,
-  setCookieOf,
   signCookieValue,
   startHandoff,
   startServer2,

@@ -1,3 +1,4 @@
+import { setCookieOf, setCookiesOf } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   Browser,
@@ -6,8 +7,6 @@ import {
   ISSUER_URL,
   PUBLIC_URL,
   postCallback,
-  setCookieOf,
-  setCookiesOf,
   signIn,
   startHandoff,
   startServer2,

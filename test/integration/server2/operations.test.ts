@@ -1,4 +1,5 @@
 import type { KeySource } from '@jwt-handoff/shared';
+import { segment } from '@jwt-handoff/testkit';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,7 +8,6 @@ import {
   expectJsonError,
   ISSUER_URL,
   postCallback,
-  segment,
   signIn,
   startServer2,
 } from './helpers.js';

@@ -1,22 +1,15 @@
 import { loadConfig } from '@jwt-handoff/server2';
 import { ConfigError, createLocalKeySource, type KeySource } from '@jwt-handoff/shared';
+import { generateTestKey, mintToken, type TestKey } from '@jwt-handoff/testkit';
 import type { JWTVerifyGetKey } from 'jose';
 import { describe, expect, it } from 'vitest';
-import {
-  expectJsonError,
-  generateSigningKey,
-  getActivity,
-  mintToken,
-  type SigningKey,
-  serviceClaims,
-  startServer2,
-} from './helpers.js';
+import { expectJsonError, getActivity, serviceClaims, startServer2 } from './helpers.js';
 
 /**
  * A key source over `key` that counts key look-ups (one per full verification) and can withdraw
  * the key, as server1 would once a rotated-out key's tokens have expired.
  */
-function countingKeySource(key: SigningKey) {
+function countingKeySource(key: TestKey) {
   const local = createLocalKeySource({ keys: [key.publicJwk] });
   let published = true;
   const counter = { lookups: 0 };
@@ -39,11 +32,11 @@ function countingKeySource(key: SigningKey) {
 }
 
 async function serverWith(env: Record<string, string>) {
-  const key = await generateSigningKey();
+  const key = await generateTestKey();
   const keys = countingKeySource(key);
   const server = await startServer2({ env, keySource: keys.keySource });
   const mintService = (overrides = {}) =>
-    mintToken(key, serviceClaims(server.clock, overrides), { typ: 'service+jwt' });
+    mintToken(key, serviceClaims(server.clock, overrides), 'service+jwt');
   return { server, keys, mintService };
 }
 

@@ -61,7 +61,7 @@ export class Browser {
       },
       body,
     });
-    this.cookies.store(url, response.headers.getSetCookie());
+    this.cookies.store({ url, setCookies: response.headers.getSetCookie() });
     return {
       url,
       status: response.status,

@@ -12,3 +12,6 @@ export function withOverrides(
   }
   return claims;
 }
+
+/** The claims of a test token: any JSON object, valid claims or not. */
+export type Claims = Record<string, unknown>;

@@ -50,3 +50,10 @@ export function findForm(html: string, actionSuffix: string): ParsedForm {
   if (!form) throw new Error(`no form posting to …${actionSuffix} in the page:\n${html.slice(0, 2000)}`);
   return form;
 }
+
+/** The unescaped value of the hidden input `name` in a page; throws when there is none. */
+export function hiddenField(page: string, name: string): string {
+  const match = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(page);
+  if (match?.[1] === undefined) throw new Error(`the page has no hidden field ${name}`);
+  return decode(match[1]);
+}

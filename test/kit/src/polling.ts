@@ -1,12 +1,23 @@
 /**
- * Polls `check` every 25 ms until it returns true, and resolves with how long that took (ms);
- * rejects after `timeoutMs`. For waiting on something that happens in another process.
+ * Polls `condition` every 10 ms until it holds, and resolves with how long that took (ms); rejects,
+ * naming `what`, when it has not held within `timeoutMs`. For the effects of background work or of
+ * another process (a back-channel delivery, a key reload): never a blind sleep.
  */
-export async function within(timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<number> {
   const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error(`the condition did not hold within ${timeoutMs} ms`);
+  return Date.now() - started;
+}
+
+/** {@link waitFor} with the timeout first: resolves with how long `check` took to hold. */
+export function within(timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
+  return waitFor('the condition to hold', check, timeoutMs);
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -164,4 +164,38 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** How one run of server1's keys command ended. */
+export interface KeysCliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `npm run keys -- <args>` (server1's compiled dist/cli/keys.js) in its own process with
+ * exactly `env` (and PATH). With `now`, the command's Date.now is that time (epoch ms), so that a
+ * rotation it starts lines up with a test's fake clock.
+ */
+export function runKeysCommand(
+  env: Readonly<Record<string, string>>,
+  args: readonly string[],
+  options: { now?: number } = {},
+): Promise<KeysCliRun> {
+  const cli = fileURLToPath(new URL('./cli/keys.js', import.meta.resolve('@jwt-handoff/server1')));
+  const fakeNow =
+    options.now === undefined ? [] : [`--import=data:text/javascript,Date.now=()=>${options.now}`];
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...fakeNow, cli, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 15_000 },
+      (error, stdout, stderr) => {
+        if (!error) resolve({ code: 0, stdout, stderr });
+        else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
+        else reject(error);
+      },
+    );
+  });
 }

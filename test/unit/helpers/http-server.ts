@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback } from '@jwt-handoff/testkit';
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -17,24 +17,17 @@ export interface TestServer {
 export async function startServer(handler: Handler, path = '/.well-known/jwks.json'): Promise<TestServer> {
   let current = handler;
   let hits = 0;
-  const server = createServer((request, response) => {
+  const server = await listenOnLoopback((request, response) => {
     hits += 1;
     current(request, response);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: new URL(`http://127.0.0.1:${port}${path}`),
+    url: new URL(`${server.url}${path}`),
     hits: () => hits,
     handle: (next) => {
       current = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        // A handler that never answers leaves its socket open; close() alone would wait for it.
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
 }
 
