@@ -1,16 +1,18 @@
+// @ts-check
 // The time of one full handoff over loopback, with both services as real processes (the
 // end-to-end setup): median of N runs, for a new browser that must sign in, and for one whose
 // server1 session is alive. Usage: node bench/handoff-latency.mjs [runs]
 import { Browser, handoff, startPair } from '@jwt-handoff/testkit';
+import { median, percentile } from './lib/stats.mjs';
 
 const runs = Number(process.argv[2] ?? 100);
 const pair = await startPair();
 const credentials = { username: 'alice', password: pair.demoPassword };
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.floor(values.length * p)];
 
 try {
+  /** @type {number[]} */
   const withLogin = [];
+  /** @type {number[]} */
   const withSession = [];
   const returning = new Browser();
   await handoff(returning, pair.server2.url, credentials); // signs in once, warms up
@@ -25,6 +27,7 @@ try {
     withSession.push(performance.now() - started);
     if (run.askedForPassword) throw new Error('the server1 session was lost');
   }
+  /** @type {(name: string, values: number[]) => void} */
   const show = (name, values) =>
     console.log(
       `${name}: median ${median(values).toFixed(2)} ms, p90 ${percentile(values, 0.9).toFixed(2)} ms (n=${values.length})`,

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bench [-- --quick] [-- --only=1,3] [-- --rounds=N] [-- --cpu-prof]`
 //
 // Runs the scenarios of issue 6 against real processes on loopback, prints a markdown table of
@@ -15,23 +16,28 @@ import * as fullHandoff from './scenarios/3-full-handoff.mjs';
 import * as flood from './scenarios/4-unknown-kid-flood.mjs';
 import * as memory from './scenarios/5-memory.mjs';
 
+/** @import { Entry, Scenario, ScenarioResult } from './lib/report.mjs' */
+
+/** @type {Scenario[]} */
 const SCENARIOS = [apiVerification, rawBound, fullHandoff, flood, memory];
 
 const options = parseOptions(process.argv.slice(2));
 const selected = SCENARIOS.filter((scenario) => !options.only || options.only.includes(scenario.id));
 const startedAt = Date.now();
-const log = (line) => process.stderr.write(`${line}\n`);
+const log = (/** @type {string} */ line) => process.stderr.write(`${line}\n`);
 if (options.cpuProf) rmSync(options.profileDir, { recursive: true, force: true });
 
 log(
   `jwt-handoff bench${options.quick ? ' (quick)' : ''}: ${options.rounds} rounds, ${JSON.stringify(machine())}`,
 );
 const issuer = await startIssuer();
+/** @type {Entry[]} */
 const entries = [];
 try {
   for (const scenario of selected) {
     const began = Date.now();
     log(`\n[${scenario.id}] ${scenario.title}`);
+    /** @type {ScenarioResult} */
     let result;
     try {
       result = await scenario.run({ issuer, options, log });

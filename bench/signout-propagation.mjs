@@ -1,14 +1,16 @@
+// @ts-check
 // How long a sign-out on server1 takes to end the server2 session, over the back-channel:
 // from the POST /logout on server1 to the first 401 from server2's /me (polled every 5 ms).
 // Median over N runs with real processes on loopback. Usage: node bench/signout-propagation.mjs [runs]
 import { Browser, handoff, startPair } from '@jwt-handoff/testkit';
+import { summarize } from './lib/stats.mjs';
 
 const runs = Number(process.argv[2] ?? 20);
 const pair = await startPair();
 const credentials = { username: 'alice', password: pair.demoPassword };
-const sorted = (values) => [...values].sort((a, b) => a - b);
 
 try {
+  /** @type {number[]} */
   const times = [];
   for (let i = 0; i < runs; i++) {
     const browser = new Browser();
@@ -21,10 +23,10 @@ try {
     }
     times.push(performance.now() - started);
   }
-  const s = sorted(times);
+  const s = summarize(times);
   console.log(
-    `sign-out propagation over ${runs} runs: median ${s[Math.floor(runs / 2)].toFixed(1)} ms, ` +
-      `min ${s[0].toFixed(1)} ms, max ${s.at(-1).toFixed(1)} ms`,
+    `sign-out propagation over ${runs} runs: median ${s.median.toFixed(1)} ms, ` +
+      `min ${s.min.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`,
   );
 } finally {
   await pair.close();

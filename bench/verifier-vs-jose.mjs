@@ -1,3 +1,4 @@
+// @ts-check
 // Verifications per second: jwt-handoff's verifier against a bare jose.jwtVerify with the same
 // key and token, interleaved A B A B ... over several rounds so both see the same machine state.
 // Reports the median rate of each and their ratio. Usage: node bench/verifier-vs-jose.mjs [rounds]
@@ -10,6 +11,7 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
+import { median, pairedRatio } from './lib/stats.mjs';
 
 const rounds = Number(process.argv[2] ?? 7);
 const ROUND_MS = 1000;
@@ -47,6 +49,7 @@ const ours = async () => {
   if (!result.ok) throw new Error(result.reason);
 };
 
+/** @param {() => Promise<unknown>} fn */
 async function rate(fn) {
   let done = 0;
   const end = performance.now() + ROUND_MS;
@@ -63,16 +66,16 @@ async function rate(fn) {
 
 await rate(ours); // warm-up
 await rate(bareJose);
+/** @type {{ verifier: number[], jose: number[] }} */
 const results = { verifier: [], jose: [] };
 for (let round = 0; round < rounds; round++) {
   results.verifier.push(await rate(ours));
   results.jose.push(await rate(bareJose));
 }
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const ratios = results.verifier.map((value, i) => value / results.jose[i]);
+const ratio = pairedRatio(results.verifier, results.jose);
 console.log(`rounds: ${rounds} x ${ROUND_MS} ms, ${IN_FLIGHT} in flight`);
 console.log(`verifier:         median ${median(results.verifier).toFixed(0)} verifications/s`);
 console.log(`bare jwtVerify:   median ${median(results.jose).toFixed(0)} verifications/s`);
 console.log(
-  `ratio verifier/jose: median ${median(ratios).toFixed(3)} (spread ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)})`,
+  `ratio verifier/jose: median ${ratio.median.toFixed(3)} (spread ${ratio.min.toFixed(3)}-${ratio.max.toFixed(3)})`,
 );

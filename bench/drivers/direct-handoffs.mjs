@@ -1,3 +1,4 @@
+// @ts-check
 // Scenario 5's load: whole handoffs against server2 alone, with the token minted here by a key
 // server2 trusts (the bench issuer's), so that 200k handoffs fit in a run. Per handoff: GET
 // /handoff/start (the s2_handoff cookie and the state), mint a handoff token for that state,
@@ -7,11 +8,30 @@ import { Agent, request } from 'node:http';
 import { createMinter } from '../lib/token-minter.mjs';
 import { serveParent } from '../lib/worker-process.mjs';
 
+/** @import { IncomingMessage } from 'node:http' */
+/** @import { Signer } from '../lib/issuer.mjs' */
+
+/**
+ * What one `run` call reports.
+ * @typedef {object} DirectRun
+ * @property {number} done handoffs completed
+ * @property {number} seconds how long they took
+ * @property {number} rate handoffs per second
+ */
+
+/** @type {Awaited<ReturnType<typeof open>> | undefined} */
 let setting;
 
+/**
+ * @param {string} method
+ * @param {string} url
+ * @param {Record<string, string | undefined>} [headers]
+ * @param {string} [body]
+ * @returns {Promise<IncomingMessage>}
+ */
 function send(method, url, headers = {}, body = undefined) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: setting.agent, headers }, (res) => {
+    const req = request(url, { method, agent: setting?.agent, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve(res));
       res.on('error', reject);
@@ -21,32 +41,50 @@ function send(method, url, headers = {}, body = undefined) {
   });
 }
 
+/** @type {(res: IncomingMessage, name: string) => string | undefined} */
 const cookieOf = (res, name) =>
-  (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith(`${name}=`));
+  (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0] ?? '').find((c) => c.startsWith(`${name}=`));
 
+/**
+ * @param {IncomingMessage} res
+ * @param {number} status the status expected
+ * @param {string} step names the step in the error
+ */
 function expect(res, status, step) {
   if (res.statusCode !== status) throw new Error(`${step}: ${res.statusCode} ${JSON.stringify(res.headers)}`);
   return res;
 }
 
-/** { server2Url, signer, connections, users } */
-async function setup({ server2Url, signer, connections, users }) {
-  setting = {
+/**
+ * `users` browsers, none signed in yet, over `connections` keep-alive sockets.
+ * @param {{ server2Url: string, signer: Signer, connections: number, users: number }} args
+ */
+async function setup(args) {
+  setting = open(args);
+  return 'ready';
+}
+
+/** @param {{ server2Url: string, signer: Signer, connections: number, users: number }} args */
+function open({ server2Url, signer, connections, users }) {
+  return {
     base: server2Url,
     issuer: signer.issuer,
     minter: createMinter(signer),
     agent: new Agent({ keepAlive: true, maxSockets: connections }),
+    /** @type {(string | undefined)[]} each user's s2_session cookie, once it has one */
     sessions: new Array(users).fill(undefined),
     next: 0,
   };
-  return 'ready';
 }
 
+/** @param {number} user */
 async function oneHandoff(user) {
+  if (!setting) throw new Error('setup first');
   const { base, issuer, minter, sessions } = setting;
   const session = sessions[user];
   const start = expect(await send('GET', `${base}/handoff/start?return_to=%2F`), 303, 'start');
-  const state = new URL(start.headers.location).searchParams.get('state');
+  const state = new URL(start.headers.location ?? '').searchParams.get('state');
+  if (!state) throw new Error(`start: no state in ${start.headers.location}`);
   const handoffCookie = cookieOf(start, 's2_handoff');
   const token = minter.handoff(`user-${user}`, state);
   const callback = expect(
@@ -68,15 +106,21 @@ async function oneHandoff(user) {
   sessions[user] = cookieOf(complete, 's2_session');
 }
 
-/** { count, concurrency }: `count` more handoffs; resolves with their rate. */
+/**
+ * `count` more handoffs, `concurrency` at a time; resolves with their rate.
+ * @param {{ count: number, concurrency: number }} args
+ * @returns {Promise<DirectRun>}
+ */
 async function run({ count, concurrency }) {
+  const current = setting;
+  if (!current) throw new Error('setup first');
   let left = count;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (left > 0) {
         left--;
-        const user = setting.next++ % setting.sessions.length;
+        const user = current.next++ % current.sessions.length;
         await oneHandoff(user);
       }
     }),

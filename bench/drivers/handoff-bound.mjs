@@ -1,3 +1,4 @@
+// @ts-check
 // Scenario 3's in-process bound: what one handoff costs with no HTTP at all. Per handoff:
 // sign a handoff token as server1 does (jose SignJWT, Ed25519), verify it with jwt-handoff's
 // verifier (handoff profile, its jti recorded by server2's replay store), then server2's other
@@ -19,10 +20,26 @@ import { serveParent } from '../lib/worker-process.mjs';
 
 const ISSUER = 'http://server1.bench';
 const SESSION_MS = 12 * 3_600_000;
-const hash = (value) => createHash('sha256').update(value).digest('base64url');
+/** @import { HandoffClaims, TokenVerifier } from '@jwt-handoff/shared' */
+
+/**
+ * What one `round` call reports.
+ * @typedef {object} BoundRound
+ * @property {number} rate handoffs per second
+ * @property {number} done handoffs completed
+ */
+
+const hash = (/** @type {string} */ value) => createHash('sha256').update(value).digest('base64url');
+/** @type {Awaited<ReturnType<typeof open>> | undefined} */
 let state;
 
 async function setup() {
+  state = await open();
+  return 'ready';
+}
+
+/** A key, server2's stores in a temporary database, and a verifier trusting the key. */
+async function open() {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA');
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
@@ -34,6 +51,7 @@ async function setup() {
     sessions: createSqliteSessionStore(db, { idleMs: 30 * 60_000, absoluteMs: SESSION_MS }),
     activity: createSqliteActivityStore(db),
   };
+  /** @type {TokenVerifier<HandoffClaims>} */
   const verify = createVerifier({
     profile: HANDOFF_PROFILE,
     issuer: ISSUER,
@@ -42,11 +60,14 @@ async function setup() {
     keySource: createLocalKeySource({ keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }),
     replayStore: stores.replay,
   });
-  state = { privateKey, kid, db, dir, stores, verify, sessions: new Map() };
-  return 'ready';
+  /** @type {Map<number, string>} each user's session, by the hash of its id */
+  const sessions = new Map();
+  return { privateKey, kid, db, dir, stores, verify, sessions };
 }
 
+/** @param {number} user */
 async function oneHandoff(user) {
+  if (!state) throw new Error('setup first');
   const { privateKey, kid, stores, verify, sessions } = state;
   const now = Date.now();
   const iat = Math.floor(now / 1000);
@@ -71,6 +92,7 @@ async function oneHandoff(user) {
   const txn = hash(randomUUID());
   await stores.txns.put(txn, result.claims, now + 60_000);
   const claims = await stores.txns.take(txn, now);
+  if (!claims) throw new Error('the txn was not found');
   const previous = sessions.get(user);
   if (previous) await stores.sessions.delete(previous);
   const { session } = await stores.sessions.create(claims, now);
@@ -78,7 +100,11 @@ async function oneHandoff(user) {
   await stores.activity.recordHandoff(claims.sub, now);
 }
 
-/** Handoffs per second over `ms` with `inFlight` users at once. */
+/**
+ * Handoffs per second over `ms` with `inFlight` users at once.
+ * @param {{ ms: number, inFlight: number }} args
+ * @returns {Promise<BoundRound>}
+ */
 async function round({ ms, inFlight }) {
   let done = 0;
   const started = performance.now();

@@ -1,3 +1,4 @@
+// @ts-check
 // Scenario 3's load: `users` script-less browsers (the testkit's Browser), each already signed
 // in to server1, doing full handoffs back to back: GET server2 /handoff/start, GET server1
 // /handoff/authorize (answered from the live session with the form_post page), POST the token to
@@ -6,10 +7,26 @@ import { Browser, findForm, handoff } from '@jwt-handoff/testkit';
 import { percentile } from '../lib/stats.mjs';
 import { serveParent } from '../lib/worker-process.mjs';
 
+/** @import { Page } from '@jwt-handoff/testkit' */
+
+/**
+ * What one `round` call reports.
+ * @typedef {object} BrowserRound
+ * @property {number} rate handoffs per second
+ * @property {number} done handoffs completed
+ * @property {number} p50 one handoff's latency, ms
+ * @property {number} p99 one handoff's latency, ms
+ */
+
+/** @type {{ server1Url: string, server2Url: string } | undefined} */
 let setting;
+/** @type {Browser[]} */
 const browsers = [];
 
-/** { server1Url, server2Url, password, users }: signs `users` browsers in to server1 once. */
+/**
+ * Signs `users` browsers in to server1 once (as alice, with `password`).
+ * @param {{ server1Url: string, server2Url: string, password: string, users: number }} args
+ */
 async function setup({ server1Url, server2Url, password, users }) {
   setting = { server1Url, server2Url };
   while (browsers.length < users) {
@@ -21,13 +38,20 @@ async function setup({ server1Url, server2Url, password, users }) {
   return browsers.length;
 }
 
+/**
+ * @param {Page} page
+ * @param {number} status the status expected
+ * @param {string} step names the step in the error
+ */
 function expectStatus(page, status, step) {
   if (page.status !== status)
     throw new Error(`${step}: ${page.status} at ${page.url}\n${page.body.slice(0, 500)}`);
   return page;
 }
 
+/** @param {Browser} browser */
 async function oneHandoff(browser) {
+  if (!setting) throw new Error('setup first');
   const { server1Url, server2Url } = setting;
   const start = expectStatus(
     await browser.fetch('GET', `${server2Url}/handoff/start?return_to=%2F`),
@@ -53,8 +77,13 @@ async function oneHandoff(browser) {
   }
 }
 
-/** { users, ms }: handoffs per second with `users` browsers at once, and handoff latency. */
+/**
+ * Handoffs per second over `ms` with `users` browsers at once, and handoff latency.
+ * @param {{ users: number, ms: number }} args
+ * @returns {Promise<BrowserRound>}
+ */
 async function round({ users, ms }) {
+  /** @type {number[]} */
   const latencies = [];
   const started = performance.now();
   const end = started + ms;

@@ -1,3 +1,4 @@
+// @ts-check
 // Scenario 2's process: in one process, the rate of raw Ed25519 crypto.verify over a service
 // token's signing input (the physical limit on this machine), of jwt-handoff's verifier on the
 // same token (cache off, so that every call verifies), and of bare jose.jwtVerify, each with the
@@ -9,8 +10,18 @@ import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify } from 'jose';
 import { createMinter } from '../lib/token-minter.mjs';
 import { serveParent } from '../lib/worker-process.mjs';
 
+/**
+ * What one `round` call reports.
+ * @typedef {object} VerifyRound
+ * @property {number} rate verifications per second
+ * @property {number} done verifications completed
+ */
+
 const ISSUER = 'http://issuer.bench';
-let contenders;
+/** Mints a fresh token for the contenders to verify. */
+let refresh = () => {};
+/** @type {Record<string, () => Promise<unknown>>} each contender, by name */
+let contenders = {};
 
 async function setup() {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -20,13 +31,15 @@ async function setup() {
   const minter = createMinter({
     issuer: ISSUER,
     kid,
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    privateKeyPem: String(privateKey.export({ type: 'pkcs8', format: 'pem' })),
   });
   // Valid for 60 s: a fresh token per round keeps it valid whatever the round length.
   let token = minter.service();
+  /** @type {Buffer} the signing input, header.payload */
   let input;
+  /** @type {Buffer} */
   let signature;
-  const refresh = () => {
+  refresh = () => {
     token = minter.service();
     const cut = token.lastIndexOf('.');
     input = Buffer.from(token.slice(0, cut));
@@ -43,12 +56,13 @@ async function setup() {
   });
   const joseKeys = createLocalJWKSet(jwks);
   contenders = {
-    refresh,
     'crypto.verify (raw Ed25519)': () =>
-      new Promise((resolve, reject) =>
-        cryptoVerify(null, input, publicKey, signature, (err, ok) =>
-          err || !ok ? reject(err ?? new Error('bad signature')) : resolve(),
-        ),
+      /** @type {Promise<void>} */ (
+        new Promise((resolve, reject) =>
+          cryptoVerify(null, input, publicKey, signature, (err, ok) =>
+            err || !ok ? reject(err ?? new Error('bad signature')) : resolve(),
+          ),
+        )
       ),
     'jwt-handoff verifier (cache off)': async () => {
       const result = await verifier(token);
@@ -62,13 +76,18 @@ async function setup() {
         typ: 'service+jwt',
       }),
   };
-  return Object.keys(contenders).filter((name) => name !== 'refresh');
+  return Object.keys(contenders);
 }
 
-/** Verifications per second of `name` over `ms`, with `inFlight` running at once. */
+/**
+ * Verifications per second of `name` over `ms`, with `inFlight` running at once.
+ * @param {{ name: string, ms: number, inFlight: number }} args
+ * @returns {Promise<VerifyRound>}
+ */
 async function round({ name, ms, inFlight }) {
-  contenders.refresh();
+  refresh();
   const fn = contenders[name];
+  if (!fn) throw new Error(`no contender named ${name}`);
   let done = 0;
   const started = performance.now();
   const end = started + ms;

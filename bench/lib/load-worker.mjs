@@ -1,15 +1,20 @@
+// @ts-check
 // The load generator's process: runs one autocannon measurement per call and reports it. Kept
 // out of the harness's process so that the generator never shares an event loop with anything.
 import autocannon from 'autocannon';
 import { createRandomKidTokens } from './token-minter.mjs';
 import { serveParent } from './worker-process.mjs';
 
+/** @import { LoadResult, LoadSpec } from './load.mjs' */
+
 serveParent({
   /**
-   * { url, connections, durationSec, headers, overallRate?, randomKidIssuer? }: with
-   * randomKidIssuer every request carries a fresh token naming a random kid.
+   * With randomKidIssuer every request carries a fresh token naming a random kid.
+   * @param {LoadSpec} spec
+   * @returns {Promise<LoadResult>}
    */
   async run({ url, connections, durationSec, headers = {}, overallRate, randomKidIssuer }) {
+    /** @type {autocannon.Options} */
     const options = { url, connections, duration: durationSec, headers, pipelining: 1 };
     if (overallRate) options.overallRate = overallRate;
     if (randomKidIssuer) {

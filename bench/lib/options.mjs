@@ -1,3 +1,4 @@
+// @ts-check
 // Command-line options of `npm run bench`.
 //   --quick          a short run for CI: every scenario once, few rounds, smaller memory run;
 //                    exits non-zero when a gated target (flood, memory) fails
@@ -6,7 +7,11 @@
 //   --cpu-prof       write V8 CPU profiles of every server and driver to bench/results/profiles
 import { resolve } from 'node:path';
 
+/** @typedef {ReturnType<typeof parseOptions>} Options */
+
+/** @param {readonly string[]} argv the arguments after the script's path */
 export function parseOptions(argv) {
+  /** @type {{ quick: boolean, only: number[] | undefined, rounds: number | undefined, cpuProf: boolean }} */
   const options = { quick: false, only: undefined, rounds: undefined, cpuProf: false };
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
@@ -23,6 +28,7 @@ export function parseOptions(argv) {
     rounds,
     profileDir,
     /** Node flags for a process to be profiled, when --cpu-prof is on. */
-    nodeFlags: (name) => (options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${name}`] : []),
+    nodeFlags: (/** @type {string} */ name) =>
+      options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${name}`] : [],
   };
 }

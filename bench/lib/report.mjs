@@ -1,13 +1,81 @@
+// @ts-check
 // Renders the scenarios' results as markdown and writes them as JSON to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { isGated } from './targets.mjs';
 
+/**
+ * @import { Issuer } from './issuer.mjs'
+ * @import { Options } from './options.mjs'
+ * @import { Summary } from './stats.mjs'
+ * @import { Target } from './targets.mjs'
+ */
+
+/**
+ * One row of a scenario's table of rates: each figure summarized over the rounds.
+ * @typedef {object} Measurement
+ * @property {string} name
+ * @property {Summary} rps the rate, in the scenario's unit (req/s unless it names another)
+ * @property {Summary} [p50] latency, ms
+ * @property {Summary} [p99] latency, ms
+ * @property {Summary} [cpu] the server's CPU time per answered request, µs
+ */
+
+/**
+ * A figure measured once, already formatted.
+ * @typedef {{ name: string, text: string }} Value
+ */
+
+/**
+ * A paired ratio between two series (stats.pairedRatio), named.
+ * @typedef {Summary & { name: string }} Ratio
+ */
+
+/**
+ * What a scenario's run resolves with; run.mjs adds `seconds`, or `error` when it threw.
+ * @typedef {object} ScenarioResult
+ * @property {string} [unit] of the measurements' rates; req/s when absent
+ * @property {string} [setup] one sentence on how it was measured
+ * @property {Measurement[]} [measurements]
+ * @property {Value[]} [values]
+ * @property {Ratio[]} [ratios]
+ * @property {Target[]} [targets]
+ * @property {string[]} [notes]
+ * @property {unknown} [raw] everything measured, for the JSON file only
+ * @property {string} [error] why the scenario failed
+ * @property {number} [seconds] how long it took
+ */
+
+/**
+ * What run.mjs hands every scenario.
+ * @typedef {object} ScenarioContext
+ * @property {Issuer} issuer the bench issuer, whose keys server2 and the peer trust
+ * @property {Options} options the command line
+ * @property {(line: string) => void} log progress, to stderr
+ */
+
+/**
+ * A scenario module of bench/scenarios/.
+ * @typedef {object} Scenario
+ * @property {number} id
+ * @property {string} title
+ * @property {(context: ScenarioContext) => Promise<ScenarioResult>} run
+ */
+
+/** @typedef {{ scenario: Scenario, result: ScenarioResult }} Entry */
+
+/** @type {(value: number, digits: number) => string} */
 const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+/** @type {(value: number) => string} */
 const rate = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+/** @type {(summary: Summary, format: (value: number) => string) => string} */
 const spread = (summary, format) => `${format(summary.min)}–${format(summary.max)}`;
 
+/**
+ * @param {string[]} header
+ * @param {(string | number)[][]} rows
+ */
 function table(header, rows) {
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
@@ -26,7 +94,11 @@ export function machine() {
   };
 }
 
-/** The markdown of one scenario's result (or of its failure). */
+/**
+ * The markdown of one scenario's result (or of its failure).
+ * @param {Pick<Scenario, 'id' | 'title'>} scenario
+ * @param {ScenarioResult} result
+ */
 export function scenarioMarkdown(scenario, result) {
   const parts = [`### ${scenario.id}. ${scenario.title}`];
   if (result.error) return `${parts[0]}\n\nFAILED: ${result.error}`;
@@ -79,7 +151,10 @@ export function scenarioMarkdown(scenario, result) {
   return parts.join('\n\n');
 }
 
-/** All targets of all scenarios, pass or fail, as the issue lists them. */
+/**
+ * All targets of all scenarios, pass or fail, as the issue lists them.
+ * @param {Entry[]} entries
+ */
 export function targetsMarkdown(entries) {
   const rows = [];
   for (const { result } of entries) {
@@ -97,7 +172,11 @@ export function targetsMarkdown(entries) {
   return table(['target', 'needs', 'measured (spread)', 'result', 'gated'], rows);
 }
 
-/** Whether every gated target passed and every scenario ran. */
+/**
+ * What failed of what must pass: every scenario that threw and every gated target missed.
+ * @param {Entry[]} entries
+ * @returns {string[]}
+ */
 export function gatedFailures(entries) {
   const failures = [];
   for (const { scenario, result } of entries) {
@@ -107,7 +186,11 @@ export function gatedFailures(entries) {
   return failures;
 }
 
-/** Writes the whole run as JSON under bench/results/; returns the file's path. */
+/**
+ * Writes the whole run as JSON under bench/results/; returns the file's path.
+ * @param {string} dir
+ * @param {{ startedAt: number, quick: boolean, [key: string]: unknown }} run
+ */
 export function writeJson(dir, run) {
   mkdirSync(dir, { recursive: true });
   const stamp = new Date(run.startedAt).toISOString().replace(/[:.]/g, '-');

@@ -1,8 +1,16 @@
+// @ts-check
 // Starts server2 as a real process (through the testkit), trusting the bench issuer's JWKS.
 import { rmSync } from 'node:fs';
 import { freePort, startService, tempDir } from '@jwt-handoff/testkit';
 
-/** Resolves with { url, pid(), stop() }; `env` adds to or overrides server2's environment. */
+/** @import { Issuer } from './issuer.mjs' */
+
+/**
+ * Resolves with { url, pid(), output(), stop() }; `env` adds to or overrides server2's environment.
+ * @param {Pick<Issuer, 'url' | 'jwksUrl'>} issuer
+ * @param {Record<string, string>} [env]
+ * @param {{ nodeFlags?: string[] }} [options]
+ */
 export async function startServer2(issuer, env = {}, { nodeFlags = [] } = {}) {
   const port = await freePort();
   const dataDir = tempDir('bench-server2');
@@ -22,7 +30,12 @@ export async function startServer2(issuer, env = {}, { nodeFlags = [] } = {}) {
   );
   return {
     url,
-    pid: () => service.pid(),
+    /** The running process's id; throws while it is stopped. */
+    pid: () => {
+      const pid = service.pid();
+      if (pid === undefined) throw new Error('server2 is not running');
+      return pid;
+    },
     output: () => service.output(),
     async stop() {
       await service.stop();

@@ -1,10 +1,35 @@
+// @ts-check
 // The targets of issue 6, as the harness checks them. `gate` says what a miss does:
 //   'always'      fails the run, quick or full (the flood and memory targets);
 //   'throughput'  is printed as a fail but does not fail the run (throughput on a shared
 //                 2-core machine is noisy; CI does not gate it);
 //   'reported'    is the aim beyond the targets, printed only.
 
-/** A target met when the median of `summary` (see stats.summarize) is at least `threshold`. */
+/** @import { Summary } from './stats.mjs' */
+
+/** @typedef {'always' | 'throughput' | 'reported'} Gate */
+
+/**
+ * One target, checked: the median of a series against a threshold.
+ * @typedef {object} Target
+ * @property {string} name
+ * @property {number} measured the series' median
+ * @property {number} min the series' lowest round
+ * @property {number} max the series' highest round
+ * @property {'≥' | '≤'} op
+ * @property {number} threshold
+ * @property {Gate} gate
+ * @property {boolean} pass
+ */
+
+/**
+ * A target met when the median of `summary` is at least `threshold`.
+ * @param {string} name
+ * @param {Summary} summary
+ * @param {number} threshold
+ * @param {Gate} [gate]
+ * @returns {Target}
+ */
 export function atLeast(name, summary, threshold, gate = 'throughput') {
   return {
     name,
@@ -18,7 +43,14 @@ export function atLeast(name, summary, threshold, gate = 'throughput') {
   };
 }
 
-/** A target met when `value` is at most `threshold`. */
+/**
+ * A target met when the median of `summary` is at most `threshold`.
+ * @param {string} name
+ * @param {Summary} summary
+ * @param {number} threshold
+ * @param {Gate} [gate]
+ * @returns {Target}
+ */
 export function atMost(name, summary, threshold, gate = 'throughput') {
   return {
     name,
@@ -32,7 +64,10 @@ export function atMost(name, summary, threshold, gate = 'throughput') {
   };
 }
 
-/** Whether a failed target fails the run (quick or full): only the flood and memory targets. */
+/**
+ * Whether a failed target fails the run (quick or full): only the flood and memory targets.
+ * @param {Target} target
+ */
 export function isGated(target) {
   return target.gate === 'always';
 }

@@ -1,23 +1,35 @@
+// @ts-check
 // Scenario 2, raw bound: in one process, raw Ed25519 crypto.verify over a service token's
 // signing input against jwt-handoff's verifier (cache off) on the same token, interleaved.
 // bare jose.jwtVerify runs alongside for reference.
-import { interleave } from '../lib/interleave.mjs';
+import { interleave, resultsOf } from '../lib/interleave.mjs';
 import { pairedRatio, summarize } from '../lib/stats.mjs';
 import { atLeast } from '../lib/targets.mjs';
 import { forkWorker } from '../lib/worker-process.mjs';
+
+/**
+ * @import { VerifyRound } from '../drivers/raw-verify.mjs'
+ * @import { ScenarioContext, ScenarioResult } from '../lib/report.mjs'
+ */
 
 export const id = 2;
 export const title = 'Raw bound: crypto.verify against the verifier, in one process';
 
 const IN_FLIGHT = 64;
 
+/**
+ * @param {ScenarioContext} context
+ * @returns {Promise<ScenarioResult>}
+ */
 export async function run({ options, log }) {
   const ms = options.quick ? 500 : 1000;
   const driver = await forkWorker(new URL('../drivers/raw-verify.mjs', import.meta.url), {
     execArgv: options.nodeFlags('raw-verify'),
   });
+  /** @type {Record<string, VerifyRound[]>} */
   let results;
   try {
+    /** @type {string[]} */
     const names = await driver.call('setup');
     results = await interleave(
       names.map((name) => ({ name, measure: () => driver.call('round', { name, ms, inFlight: IN_FLIGHT }) })),
@@ -26,7 +38,7 @@ export async function run({ options, log }) {
   } finally {
     await driver.stop();
   }
-  const rates = (name) => results[name].map((result) => result.rate);
+  const rates = (/** @type {string} */ name) => resultsOf(results, name).map((result) => result.rate);
   const raw = 'crypto.verify (raw Ed25519)';
   const ours = 'jwt-handoff verifier (cache off)';
   const jose = 'jose jwtVerify';

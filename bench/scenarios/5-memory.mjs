@@ -1,3 +1,4 @@
+// @ts-check
 // Scenario 5, memory: server2's resident set size and the rows of its replay table
 // (server2_used_jtis on /metrics) after 10k and after 200k handoffs in one run.
 //
@@ -13,6 +14,25 @@ import { summarize } from '../lib/stats.mjs';
 import { atMost } from '../lib/targets.mjs';
 import { forkWorker } from '../lib/worker-process.mjs';
 
+/**
+ * @import { DirectRun } from '../drivers/direct-handoffs.mjs'
+ * @import { ScenarioContext, ScenarioResult } from '../lib/report.mjs'
+ */
+
+/**
+ * server2 read at one moment.
+ * @typedef {object} Sample
+ * @property {number} at when (ms since the epoch)
+ * @property {number} rss server2's resident set size, bytes
+ * @property {number} rows rows in its replay table
+ * @property {number} completed handoffs it has completed so far
+ */
+
+/**
+ * A sample after a given number of handoffs, with the sessions server2 holds then.
+ * @typedef {Sample & { handoffs: number, sessions: number }} Checkpoint
+ */
+
 export const id = 5;
 export const title = 'Memory';
 
@@ -26,9 +46,13 @@ const SAMPLE_EVERY_MS = 2_000;
 // for whole-second expiry times.
 const ROW_LIFE_MS = (TOKEN_LIFETIME_SEC + LEEWAY_SEC + PURGE_INTERVAL_SEC + 1) * 1000;
 const COMPLETED = 'server2_handoffs_total{outcome="completed"}';
-const thousands = (n) => `${n / 1000}k`;
-const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const thousands = (/** @type {number} */ n) => `${n / 1000}k`;
+const mib = (/** @type {number} */ bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
+/**
+ * @param {ScenarioContext} context
+ * @returns {Promise<ScenarioResult>}
+ */
 export async function run({ issuer, options, log }) {
   // --quick checks the same property on a smaller scale: memory after warm-up does not grow
   // with the number of handoffs.
@@ -37,12 +61,14 @@ export async function run({ issuer, options, log }) {
   const driver = await forkWorker(new URL('../drivers/direct-handoffs.mjs', import.meta.url), {
     execArgv: options.nodeFlags('direct-handoffs'),
   });
+  /** @returns {Promise<Sample>} */
   const read = async () => ({
     at: Date.now(),
     rss: rssBytes(server2.pid()),
     rows: await metricValue(server2.url, 'server2_used_jtis'),
     completed: await metricValue(server2.url, COMPLETED),
   });
+  /** @type {Sample[]} */
   const samples = [];
   let sampling = true;
   const sampler = (async () => {
@@ -51,6 +77,7 @@ export async function run({ issuer, options, log }) {
       await sleep(SAMPLE_EVERY_MS);
     }
   })();
+  /** @type {(handoffs: number) => Promise<Checkpoint>} */
   const checkpoint = async (handoffs) => {
     await sleep(1_000); // let the last responses settle
     const point = {
@@ -61,9 +88,14 @@ export async function run({ issuer, options, log }) {
     log(`  after ${handoffs}: RSS ${mib(point.rss)}, ${point.rows} replay rows, ${point.sessions} sessions`);
     return point;
   };
+  /** @type {Checkpoint} */
   let early;
+  /** @type {Checkpoint} */
   let late;
-  let runs;
+  /** @type {DirectRun} */
+  let firstRun;
+  /** @type {DirectRun} */
+  let secondRun;
   try {
     await driver.call('setup', {
       server2Url: server2.url,
@@ -71,11 +103,10 @@ export async function run({ issuer, options, log }) {
       connections: CONCURRENCY,
       users: USERS,
     });
-    const firstRun = await driver.call('run', { count: first, concurrency: CONCURRENCY });
+    firstRun = await driver.call('run', { count: first, concurrency: CONCURRENCY });
     early = await checkpoint(first);
-    const secondRun = await driver.call('run', { count: second - first, concurrency: CONCURRENCY });
+    secondRun = await driver.call('run', { count: second - first, concurrency: CONCURRENCY });
     late = await checkpoint(second);
-    runs = [firstRun, secondRun];
   } finally {
     sampling = false;
     await sampler;
@@ -84,7 +115,8 @@ export async function run({ issuer, options, log }) {
   }
   if (late.completed !== second) throw new Error(`server2 counted ${late.completed} completed handoffs`);
 
-  const rate = second / runs.reduce((sum, r) => sum + r.seconds, 0);
+  const runs = [firstRun, secondRun];
+  const rate = second / (firstRun.seconds + secondRun.seconds);
   // For each sample: its rows against the handoffs completed in the ROW_LIFE_MS before it (read
   // from the last sample at least that old, which can only widen the window), plus those in flight.
   const windows = [...samples, early, late].map((sample) => {
@@ -104,8 +136,8 @@ export async function run({ issuer, options, log }) {
       `one server2, ${CONCURRENCY} handoffs in flight (start, callback, complete), tokens minted by a key ` +
       `server2 trusts; ${USERS} users, each browser keeping its s2_session, sign in again and again`,
     measurements: [
-      { name: `first ${first} handoffs`, rps: summarize([runs[0].rate]) },
-      { name: `next ${second - first} handoffs`, rps: summarize([runs[1].rate]) },
+      { name: `first ${first} handoffs`, rps: summarize([firstRun.rate]) },
+      { name: `next ${second - first} handoffs`, rps: summarize([secondRun.rate]) },
     ],
     values: [
       { name: `RSS after ${first} handoffs`, text: mib(early.rss) },

@@ -1,3 +1,4 @@
+// @ts-check
 // The data work of `GET /api/users/:sub/activity`, done by server2's own code: its database,
 // its stores and its activity report. The session and @fastify/jwt baselines run it behind their
 // own authentication, so that they differ from server2 only in how the caller is authenticated.
@@ -13,7 +14,10 @@ import { tempDir } from '@jwt-handoff/testkit';
 
 const TIMEOUTS = { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 };
 
-/** server2's own database and stores in a temporary directory; `close()` removes it. */
+/**
+ * server2's own database and stores in a temporary directory; `close()` removes it.
+ * @param {string} prefix of the temporary directory's name
+ */
 export function openActivityDatabase(prefix) {
   const dir = tempDir(prefix);
   const db = openServer2Database(dir);
@@ -25,7 +29,7 @@ export function openActivityDatabase(prefix) {
   return {
     db,
     /** What server2's handler answers for `sub` (its own activityReport over its own stores). */
-    activityOf: (sub, now = Date.now()) => activityReport(sub, stores, now),
+    activityOf: (/** @type {string} */ sub, now = Date.now()) => activityReport(sub, stores, now),
     close() {
       db.close();
       rmSync(dir, { recursive: true, force: true });

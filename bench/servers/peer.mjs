@@ -1,3 +1,4 @@
+// @ts-check
 // The peer users would otherwise pick: a plain fastify app verifying the same service tokens
 // with @fastify/jwt (fast-jwt underneath), its key found by kid through get-jwks from the same
 // JWKS, then the same activity query. Configured as strictly as server2's verifier where the
@@ -13,21 +14,35 @@ import buildGetJwks from 'get-jwks';
 import { serveParent } from '../lib/worker-process.mjs';
 import { openActivityDatabase } from './activity-data.mjs';
 
+/** @import { TokenOrHeader } from '@fastify/jwt' */
+/** @import { FastifyInstance, FastifyRequest } from 'fastify' */
+
+/** @type {FastifyInstance | undefined} */
 let app;
+/** @type {ReturnType<typeof openActivityDatabase> | undefined} */
 let data;
 
 serveParent(
   {
-    /** { issuer, audience } */
+    /**
+     * Trusts `issuer`'s JWKS for tokens to `audience`.
+     * @param {{ issuer: string, audience: string }} args
+     */
     async start({ issuer, audience }) {
-      data = openActivityDatabase('bench-peer');
+      const activity = openActivityDatabase('bench-peer');
+      data = activity;
       const getJwks = buildGetJwks({ issuersWhitelist: [issuer] });
+      /** @type {WeakMap<object, string | Buffer>} */
       const pems = new WeakMap();
-      app = Fastify({ logger: false });
-      await app.register(fastifyJwt, {
+      const server = Fastify({ logger: false });
+      app = server;
+      await server.register(fastifyJwt, {
         decode: { complete: true },
+        /** @type {(request: FastifyRequest, token: TokenOrHeader) => Promise<string | Buffer>} */
         secret: async (_request, token) => {
-          const { header, payload } = token;
+          // With decode.complete the whole token comes here, its header and its payload.
+          const { header, payload } =
+            /** @type {{ header: { alg: string, kid: string }, payload: { iss: string } }} */ (token);
           const jwk = await getJwks.getJwk({ domain: payload.iss, alg: header.alg, kid: header.kid });
           let pem = pems.get(jwk);
           if (!pem) {
@@ -44,20 +59,20 @@ serveParent(
           requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti', 'sub', 'scope'],
         },
       });
-      app.get('/api/users/:sub/activity', async (request, reply) => {
+      server.get('/api/users/:sub/activity', async (request, reply) => {
         try {
           await request.jwtVerify();
         } catch {
           return reply.code(401).send({ error: 'invalid_token' });
         }
-        if (!String(request.user.scope).split(' ').includes('activity:read')) {
+        const { scope } = /** @type {{ scope?: unknown }} */ (request.user);
+        if (!String(scope).split(' ').includes('activity:read')) {
           return reply.code(403).send({ error: 'insufficient_scope' });
         }
         reply.header('cache-control', 'no-store');
-        return data.activityOf(request.params.sub);
+        return activity.activityOf(/** @type {{ sub: string }} */ (request.params).sub);
       });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      return { url: `http://127.0.0.1:${app.server.address().port}` };
+      return { url: await server.listen({ port: 0, host: '127.0.0.1' }) };
     },
   },
   async () => {
