@@ -7,13 +7,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import {
-  createSqliteActivityStore,
-  createSqliteReplayStore,
-  createSqliteSessionStore,
-  createSqliteTxnStore,
-  openServer2Database,
-} from '@jwt-handoff/server2';
-import { createLocalKeySource, createVerifier, HANDOFF_PROFILE } from '@jwt-handoff/shared';
+  createLocalKeySource,
+  createSqliteRelyingStores,
+  createVerifier,
+  HANDOFF_PROFILE,
+} from '@jwt-handoff/shared';
 import { tempDir } from '@jwt-handoff/testkit';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { serveParent } from '../lib/worker-process.mjs';
@@ -44,13 +42,12 @@ async function open() {
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
   const dir = tempDir('bench-bound');
-  const db = openServer2Database(dir);
-  const stores = {
-    replay: createSqliteReplayStore(db),
-    txns: createSqliteTxnStore(db),
-    sessions: createSqliteSessionStore(db, { idleMs: 30 * 60_000, absoluteMs: SESSION_MS }),
-    activity: createSqliteActivityStore(db),
-  };
+  // server2's stores: the relying plugin's, in the file server2 uses.
+  const stores = createSqliteRelyingStores({
+    dataDir: dir,
+    fileName: 'server2.sqlite',
+    sessionTimeouts: { idleMs: 30 * 60_000, absoluteMs: SESSION_MS },
+  });
   /** @type {TokenVerifier<HandoffClaims>} */
   const verify = createVerifier({
     profile: HANDOFF_PROFILE,
@@ -58,11 +55,11 @@ async function open() {
     audience: 'server2',
     algorithms: ['EdDSA'],
     keySource: createLocalKeySource({ keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }),
-    replayStore: stores.replay,
+    replayStore: stores.usedJtis,
   });
   /** @type {Map<number, string>} each user's session, by the hash of its id */
   const sessions = new Map();
-  return { privateKey, kid, db, dir, stores, verify, sessions };
+  return { privateKey, kid, dir, stores, verify, sessions };
 }
 
 /** @param {number} user */
@@ -121,6 +118,6 @@ async function round({ ms, inFlight }) {
 }
 
 serveParent({ setup, round }, async () => {
-  state?.db.close();
+  await state?.stores.close?.();
   if (state) rmSync(state.dir, { recursive: true, force: true });
 });

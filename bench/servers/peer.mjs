@@ -77,6 +77,6 @@ serveParent(
   },
   async () => {
     await app?.close();
-    data?.close();
+    await data?.close();
   },
 );

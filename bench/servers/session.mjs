@@ -72,6 +72,6 @@ serveParent(
   },
   async () => {
     await app?.close();
-    data?.close();
+    await data?.close();
   },
 );

@@ -1,6 +1,6 @@
 /**
  * Every reason code the services answer with, in one registry. Clients and tests match on these
- * strings, so they are part of the outward contract (DESIGN.md section 5): add, never rename.
+ * strings, so they are part of the outward contract (docs/design.md section 5): add, never rename.
  */
 export const TOKEN_REASONS = [
   'token_missing',

@@ -19,7 +19,7 @@ export interface ClientRegistration {
   readonly name: string;
   /** Callback URLs a handoff may post to, compared exactly. */
   readonly redirectUris: readonly string[];
-  /** Where back-channel logout tokens are posted (DESIGN.md section 2). */
+  /** Where back-channel logout tokens are posted (docs/design.md section 2). */
   readonly backchannelLogoutUri: string | undefined;
   /** Base URL of the client's API, for service-to-service calls. */
   readonly apiUrl: string | undefined;
@@ -86,7 +86,7 @@ const DEFAULT_CLIENT = {
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
- * Reads server1's configuration from `env` (DESIGN.md section 5). Every variable has a default
+ * Reads server1's configuration from `env` (docs/design.md section 5). Every variable has a default
  * that works for the local demo; every bad value is reported at once, by name.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Server1Config {
@@ -138,7 +138,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   };
   // SERVICE_ID is the `sub` of every service token, an id of the same kind as a client id (and
   // server2's CLIENT_ID is held to this pattern). Unchecked, any string (spaces, control
-  // characters, kilobytes) started the service and went into every token: DESIGN.md section 5
+  // characters, kilobytes) started the service and went into every token: docs/design.md section 5
   // wants a wrong value to stop the service, naming the variable.
   if (!CLIENT_ID_PATTERN.test(config.serviceId)) {
     read.problem('SERVICE_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');

@@ -40,7 +40,7 @@ export interface Server2Config {
   readonly verifiedTokenCacheMaxEntries: number;
 }
 
-/** Reads server2's configuration from `env` (DESIGN.md section 5); reports every bad value at once. */
+/** Reads server2's configuration from `env` (docs/design.md section 5); reports every bad value at once. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Server2Config {
   const read = new EnvReader(env);
   const issuerUrl = read.baseUrl('ISSUER_URL', 'http://localhost:4001');

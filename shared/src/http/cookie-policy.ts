@@ -7,7 +7,7 @@ export interface CookieSpec {
 }
 
 /**
- * Cookie names and attributes for a service reachable at `publicUrl` (DESIGN.md section 5). All
+ * Cookie names and attributes for a service reachable at `publicUrl` (docs/design.md section 5). All
  * cookies are HttpOnly and SameSite=Lax. Over https they are Secure, and take the `__Host-`
  * prefix (Path=/, no Domain: the browser then refuses any cookie of that name set by a sibling
  * host) or, for a cookie scoped to a narrower path, the `__Secure-` prefix.

@@ -20,7 +20,7 @@ export interface ServiceTokenCacheOptions {
 export type ServiceTokenSource = (audience: string, scope: string) => Promise<string>;
 
 /**
- * Mints `service+jwt` tokens (DESIGN.md section 3) and reuses each until shortly before it
+ * Mints `service+jwt` tokens (docs/design.md section 3) and reuses each until shortly before it
  * expires: a signature per request would cost more than the call it authorises. The margin
  * leaves the token valid for the whole request even with a few seconds of clock skew.
  */

@@ -15,12 +15,12 @@ export const HANDOFF_PROFILE: TokenProfile = Object.freeze({
     nonEmptyString(claims.nonce) ? undefined : 'nonce must be a non-empty string',
 });
 
-/** Default lifetime of a handoff token, in seconds (DESIGN.md section 3). */
+/** Default lifetime of a handoff token, in seconds (docs/design.md section 3). */
 export const HANDOFF_TOKEN_TTL_DEFAULT_SEC = 60;
 /** Largest lifetime of a handoff token, in seconds: the profile's cap, 300. */
 export const HANDOFF_TOKEN_TTL_MAX_SEC = HANDOFF_PROFILE.maxLifetimeSec;
 
-/** Claims of a handoff token (DESIGN.md section 3). */
+/** Claims of a handoff token (docs/design.md section 3). */
 export interface HandoffClaims extends BaseClaims {
   sub: string;
   nonce: string;
@@ -52,7 +52,7 @@ export interface HandoffTokenInput {
   now: number;
 }
 
-/** Mints a `handoff+jwt` (DESIGN.md section 3) signed by `key`. */
+/** Mints a `handoff+jwt` (docs/design.md section 3) signed by `key`. */
 export async function mintHandoffToken(key: SigningKey, input: HandoffTokenInput): Promise<string> {
   return signToken(
     HANDOFF_PROFILE,

@@ -2,7 +2,7 @@ import { errors } from 'jose';
 import type { TokenReason } from '../errors.js';
 
 /**
- * Translates an error thrown inside jose (or by a key source) into a DESIGN.md reason code.
+ * Translates an error thrown inside jose (or by a key source) into a reason code (docs/design.md section 5).
  * This is the verifier's edge: nothing jose-specific leaves it. An error we do not recognise is
  * returned as undefined so that the caller treats it as a bug rather than as bad input.
  */

@@ -1,5 +1,5 @@
 /**
- * What distinguishes one token kind of DESIGN.md section 3 from another. Each verifier accepts
+ * What distinguishes one token kind of docs/design.md section 3 from another. Each verifier accepts
  * exactly one profile, and each profile has its own `typ`, so a token minted for one purpose is
  * refused everywhere else. The profiles themselves live with their kind: `handoff-token.ts`,
  * `service-token.ts` and `logout-token.ts`.

@@ -18,7 +18,7 @@ export const SERVICE_PROFILE: TokenProfile = Object.freeze({
 /** The scope a client's activity API (`GET /api/users/:sub/activity`) requires. */
 export const ACTIVITY_SCOPE = 'activity:read';
 
-/** Claims of a service token (DESIGN.md section 3). */
+/** Claims of a service token (docs/design.md section 3). */
 export interface ServiceClaims extends BaseClaims {
   /** The calling service's id. */
   sub: string;
@@ -42,7 +42,7 @@ export interface ServiceTokenInput {
   now: number;
 }
 
-/** Mints a `service+jwt` (DESIGN.md section 3) signed by `key`. */
+/** Mints a `service+jwt` (docs/design.md section 3) signed by `key`. */
 export async function mintServiceToken(key: SigningKey, input: ServiceTokenInput): Promise<string> {
   return signToken(
     SERVICE_PROFILE,

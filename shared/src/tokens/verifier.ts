@@ -67,7 +67,7 @@ export interface VerifiedToken<C extends BaseClaims = BaseClaims> {
   readonly header: JWTHeaderParameters;
 }
 
-/** A refused token, with the reason code of DESIGN.md section 5 and a message safe to show. */
+/** A refused token, with the reason code of docs/design.md section 5 and a message safe to show. */
 export interface RejectedToken {
   readonly ok: false;
   readonly reason: TokenReason;

@@ -25,7 +25,7 @@ export const PUBLIC_URL = 'http://localhost:4002';
 export const CLIENT_ID = 'server2';
 
 /**
- * The claims server1 puts in a handoff token issued now (DESIGN.md section 3). `overrides`
+ * The claims server1 puts in a handoff token issued now (docs/design.md section 3). `overrides`
  * replace members; a member set to `undefined` is left out.
  */
 export function handoffClaims(clock: TestClock, overrides: Claims = {}): Claims {
@@ -46,11 +46,11 @@ export function handoffClaims(clock: TestClock, overrides: Claims = {}): Claims 
   return withOverrides(claims, overrides);
 }
 
-/** The scope server2's activity API asks for (DESIGN.md section 2). */
+/** The scope server2's activity API asks for (docs/design.md section 2). */
 export const ACTIVITY_SCOPE = 'activity:read';
 
 /**
- * The claims of a service token server1 mints now to call server2's API (DESIGN.md sections 2
+ * The claims of a service token server1 mints now to call server2's API (docs/design.md sections 2
  * and 3): sub is the calling service, exp = iat + 60 s. `overrides` work as in
  * {@link handoffClaims}.
  */
@@ -72,7 +72,7 @@ export function serviceClaims(clock: TestClock, overrides: Claims = {}): Claims 
 
 /**
  * The claims of a logout token server1 mints now (OpenID Connect Back-Channel Logout 1.0 shape,
- * DESIGN.md section 3): the back-channel logout event, exp = iat + 120 s, and `sub: user-alice`
+ * docs/design.md section 3): the back-channel logout event, exp = iat + 120 s, and `sub: user-alice`
  * with no sid. `overrides` work as in {@link handoffClaims}.
  */
 export function logoutClaims(clock: TestClock, overrides: Claims = {}): Claims {
@@ -211,7 +211,7 @@ export interface SignedIn {
 }
 
 /**
- * The whole handoff of DESIGN.md section 1 in `browser`, with server1's part played by minting
+ * The whole handoff of docs/design.md section 1 in `browser`, with server1's part played by minting
  * a token whose nonce is the browser's state. Asserts nothing about the final response.
  */
 export async function signIn(

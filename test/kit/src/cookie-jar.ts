@@ -25,7 +25,7 @@ interface StoredCookie {
  * `Max-Age=0`, an `Expires` in the past, or once its lifetime has run out (by real time).
  *
  * Like a browser, it keys cookies by host name only, not by port: on localhost both services see
- * each other's cookies, which is exactly why their cookie names differ (DESIGN.md section 5), and
+ * each other's cookies, which is exactly why their cookie names differ (docs/design.md section 5), and
  * a test must see that too. Domain, Secure and SameSite are not modelled: every request a test
  * sends through a jar is a same-site, top-level one.
  */

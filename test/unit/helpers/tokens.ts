@@ -13,7 +13,7 @@ export function handoffClaims(overrides: Claims = {}, iat = T0): Claims {
   );
 }
 
-/** Valid service-token claims (DESIGN.md section 2). */
+/** Valid service-token claims (docs/design.md section 2). */
 export function serviceClaims(overrides: Claims = {}, iat = T0): Claims {
   return withOverrides(
     {

@@ -1,7 +1,7 @@
 import type { StoredKey } from '../stores/key-store.js';
 
 /**
- * Where a key is in its life (DESIGN.md section 4, rotation without a failed verification):
+ * Where a key is in its life (docs/design.md section 4, rotation without a failed verification):
  * `next` is published but does not sign yet, `current` signs, `retiring` no longer signs but
  * stays published until every token it signed has expired, `dropped` is gone from the JWKS.
  */

@@ -44,7 +44,7 @@ const BATCH_SIZE = 20;
 const MAX_SLEEP_MS = 5_000;
 
 /**
- * Delivers back-channel logout tokens (DESIGN.md section 2) from the durable outbox: each due
+ * Delivers back-channel logout tokens (docs/design.md section 2) from the durable outbox: each due
  * delivery is POSTed as `logout_token` to the client's back-channel URL; a 2xx removes it, a
  * network error, timeout or 5xx retries it with exponential backoff and full jitter (so clients
  * coming back from an outage are not hit by every server at once), until it expires. A 4xx is

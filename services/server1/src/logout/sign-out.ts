@@ -29,7 +29,7 @@ export interface SignOut {
 }
 
 /**
- * Sign-out that reaches the clients without a shared store (DESIGN.md section 2). The
+ * Sign-out that reaches the clients without a shared store (docs/design.md section 2). The
  * deliveries go into the durable outbox first and the dispatcher is woken, so the browser's
  * sign-out answers at once and no client outage or restart loses one.
  */

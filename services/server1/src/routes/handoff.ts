@@ -22,7 +22,7 @@ export interface HandoffRouteOptions {
 const STATE_PATTERN = /^[\x21-\x7e]{1,512}$/;
 
 /**
- * GET /handoff/authorize (DESIGN.md section 1). Anything wrong with the client, its redirect_uri
+ * GET /handoff/authorize (docs/design.md section 1). Anything wrong with the client, its redirect_uri
  * or the state is answered with a 400 page and never with a redirect: redirecting to an
  * unverified URL would hand a token, or at least an open redirect, to whoever built the link.
  */

@@ -34,7 +34,7 @@ const MIGRATIONS: readonly Migration[] = [
      retire_at INTEGER,
      unpublish_at INTEGER
    );`,
-  // Back-channel logout deliveries waiting to reach a client (DESIGN.md section 2).
+  // Back-channel logout deliveries waiting to reach a client (docs/design.md section 2).
   `CREATE TABLE logout_outbox (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      client_id TEXT NOT NULL,
