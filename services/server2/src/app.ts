@@ -7,9 +7,9 @@ import {
 } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import type { Server2Config } from './config.js';
-import { resolveSessionSecret } from './handoff/session-secret.js';
 import { accountRoutes } from './routes/account.js';
 import { apiRoutes } from './routes/api.js';
+import { resolveSessionSecret } from './session-secret.js';
 
 /** What buildApp can be given instead of its defaults: the seams tests use. */
 export interface Server2Deps {

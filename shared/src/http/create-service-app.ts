@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { installErrorHandling } from './error-handler.js';
+import { createErrorHandler, installErrorHandling, sendAppError } from './error-handler.js';
 import { loggerOptions } from './logger-options.js';
 
 /** What {@link createServiceApp} needs to know of a service. */
@@ -32,6 +32,12 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     bodyLimit: options.bodyLimitBytes,
     forceCloseConnections: true,
     return503OnClosing: true,
+    // The router's own refusals (a malformed percent-encoding, a path parameter over 100
+    // characters) are answered before any route's error handler; this gives them our shape
+    // and a reason code too.
+    frameworkErrors: createErrorHandler((error, request, reply) =>
+      sendAppError(options.serviceName, error, request, reply),
+    ),
   });
   installErrorHandling(app, options.serviceName);
   await app.register(fastifyCookie, options.cookieSecret ? { secret: options.cookieSecret } : {});

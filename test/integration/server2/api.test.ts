@@ -97,6 +97,28 @@ describe('GET /api/users/:sub/activity with a valid service token', () => {
     activityOf(await getActivity(server, 'user-alice', bearer(token)));
     activityOf(await getActivity(server, 'user-alice', bearer(token)));
   });
+
+  it('refuses an empty user id with 400 invalid_request (its route schema)', async () => {
+    const server = await startServer2();
+    const token = await server.mintService();
+
+    expectJsonError(await getActivity(server, '', bearer(token)), 400, 'invalid_request');
+  });
+
+  it('answers a user id longer than the router takes (100 characters) with 414, token or not', async () => {
+    const server = await startServer2();
+    const token = await server.mintService();
+
+    expect(activityOf(await getActivity(server, 'u'.repeat(100), bearer(token))).sub).toBe('u'.repeat(100));
+    expectJsonError(await getActivity(server, 'u'.repeat(101), bearer(token)), 414, 'invalid_request');
+    expectJsonError(await getActivity(server, 'u'.repeat(101)), 414, 'invalid_request');
+  });
+
+  it('answers a malformed percent-encoding in the path with 400 invalid_request, in our shape', async () => {
+    const server = await startServer2();
+
+    expectJsonError(await server.app.inject({ url: '/api/users/%E0%A4%A/activity' }), 400, 'invalid_request');
+  });
 });
 
 describe('GET /api/users/:sub/activity without a usable Authorization header', () => {

@@ -10,8 +10,9 @@ export interface ApiRoutesOptions {
   now: () => number;
 }
 
-// A user id is opaque to server2, but bounded: a longer one is a 400 invalid_request.
-const ActivityParams = Type.Object({ sub: Type.String({ minLength: 1, maxLength: 256 }) });
+// A user id is opaque to server2, but never empty (400 invalid_request). Its length is bounded
+// before this by fastify's router (maxParamLength, 100): a longer one is a 414.
+const ActivityParams = Type.Object({ sub: Type.String({ minLength: 1 }) });
 
 /**
  * The API other services call with a `service+jwt` (docs/design.md section 2). Only tokens of that
