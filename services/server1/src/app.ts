@@ -143,9 +143,12 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
         log: app.log.child({ component: 'keys' }),
       })
     : () => {};
-  const purgeTimer = setInterval(() => {
+  const purge = () => {
     sessionStore.purgeExpired(now()).catch((err) => app.log.error({ err }, 'session purge failed'));
-  }, PURGE_INTERVAL_MS);
+  };
+  // Once at start too, so that a restart after a long stop begins without stale rows.
+  purge();
+  const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS);
   purgeTimer.unref();
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer);

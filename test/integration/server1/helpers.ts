@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { buildApp, createScryptHasher, loadConfig, type Server1Config } from '@jwt-handoff/server1';
 import {
   browse,
@@ -72,6 +73,8 @@ export interface Server1Options {
   dataDir?: string;
   /** Where the cleanup goes (default: the running test); {@link suiteScope} for a server the tests of a block share. */
   scope?: Scope;
+  /** Where the app logs (deps.logStream), e.g. a {@link logCollector}; set LOG_LEVEL in `env` too. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -85,7 +88,12 @@ export async function startServer1(options: Server1Options = {}): Promise<Server
   const clock = options.clock ?? testClock();
   const config = loadConfig(testEnv(dataDir, options.env));
   return runningApp(
-    () => buildApp(config, { now: clock.now, passwordHasher }),
+    () =>
+      buildApp(config, {
+        now: clock.now,
+        passwordHasher,
+        ...(options.logStream ? { logStream: options.logStream } : {}),
+      }),
     { config, clock, dataDir },
     scope,
   );
@@ -146,6 +154,33 @@ export async function handoffToken(app: FastifyInstance, jar: CookieJar, state =
   const response = await browse(app, jar, { url: `/handoff/authorize?${query}` });
   if (response.statusCode !== 200) throw new Error(`/handoff/authorize answered ${response.statusCode}`);
   return hiddenField(response.body, 'token');
+}
+
+/**
+ * Hands the signed-in browser `jar` off to the client `clientId` (default server2): GET
+ * /handoff/authorize, which records the visit and mints a token; returns the token.
+ */
+export async function handOff(
+  app: FastifyInstance,
+  jar: CookieJar,
+  client: { id: string; redirectUri: string } = { id: 'server2', redirectUri: SERVER2_CALLBACK },
+): Promise<string> {
+  const query = new URLSearchParams({ client_id: client.id, redirect_uri: client.redirectUri, state: 's-1' });
+  const response = await browse(app, jar, { url: `/handoff/authorize?${query}` });
+  if (response.statusCode !== 200) throw new Error(`/handoff/authorize answered ${response.statusCode}`);
+  return hiddenField(response.body, 'token');
+}
+
+/** A stream that keeps everything written to it: pass as `logStream`, read with text(). */
+export function logCollector(): { stream: Writable; text(): string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
 }
 
 /**
@@ -302,16 +337,28 @@ export async function startFakeClient(): Promise<FakeClient> {
   };
 }
 
+/** The id and callback of the `billing` client that {@link clientsWith} registers on a second fake. */
+export const BILLING = { id: 'billing', redirectUri: 'http://localhost:4003/handoff/callback' };
+
 /**
  * CLIENTS with server2's back-channel URL and API on `fake`, and the `reports` client (which has
- * neither) as in {@link TEST_CLIENTS}.
+ * neither) as in {@link TEST_CLIENTS}; with `billing`, a third client ({@link BILLING}) whose
+ * back-channel URL and API are on that fake.
  */
-export function clientsWith(fake: FakeClient): string {
-  return JSON.stringify(
-    TEST_CLIENTS.map((client) =>
-      client.id === 'server2'
-        ? { ...client, backchannel_logout_uri: fake.backchannelUri, api_url: fake.url }
-        : client,
-    ),
+export function clientsWith(fake: FakeClient, billing?: FakeClient): string {
+  const clients: object[] = TEST_CLIENTS.map((client) =>
+    client.id === 'server2'
+      ? { ...client, backchannel_logout_uri: fake.backchannelUri, api_url: fake.url }
+      : client,
   );
+  if (billing) {
+    clients.push({
+      id: BILLING.id,
+      name: 'Billing',
+      redirect_uris: [BILLING.redirectUri],
+      backchannel_logout_uri: billing.backchannelUri,
+      api_url: billing.url,
+    });
+  }
+  return JSON.stringify(clients);
 }

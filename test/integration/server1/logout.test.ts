@@ -7,8 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ApiHandler,
   type BackchannelAnswer,
+  BILLING,
   clientsWith,
   type FakeClient,
+  handOff,
   metric,
   PUBLIC_URL,
   pageReason,
@@ -53,6 +55,16 @@ async function signedIn(server: Server1Harness, username = 'alice'): Promise<Coo
   return jar;
 }
 
+/**
+ * A new browser signed in as `username` and handed off to server2 once: only then is server2
+ * told of its sign-out.
+ */
+async function handedOff(server: Server1Harness, username = 'alice'): Promise<CookieJar> {
+  const jar = await signedIn(server, username);
+  await handOff(server.app, jar);
+  return jar;
+}
+
 /** Presses a sign-out button on server1's dashboard. */
 function signOut(server: Server1Harness, jar: CookieJar, path: '/logout' | '/logout/everywhere' = '/logout') {
   return browse(server.app, jar, { method: 'POST', url: path, headers: { origin: PUBLIC_URL } });
@@ -75,13 +87,13 @@ async function handoffSid(server: Server1Harness, jar: CookieJar): Promise<strin
   return payload.sid as string;
 }
 
-/** Verifies a logout token as server2 would: server1's JWKS, typ, issuer and audience. */
-async function verifyLogoutToken(server: Server1Harness, token: string) {
+/** Verifies a logout token as server2 (or `audience`) would: server1's JWKS, typ, issuer and audience. */
+async function verifyLogoutToken(server: Server1Harness, token: string, audience = 'server2') {
   return jwtVerify(token, createLocalJWKSet(await publishedKeys(server.app)), {
     algorithms: ['EdDSA'],
     typ: 'logout+jwt',
     issuer: PUBLIC_URL,
-    audience: 'server2',
+    audience,
     currentDate: new Date(server.clock.now()),
   });
 }
@@ -116,7 +128,7 @@ function outboxDepth(server: Server1Harness) {
 describe('POST /logout', () => {
   it('ends the session and posts exactly one logout token, as a form, to the client', async () => {
     const server = await startWithClient();
-    const jar = await signedIn(server);
+    const jar = await handedOff(server);
 
     const response = await signOut(server, jar);
 
@@ -212,7 +224,7 @@ describe('POST /logout/everywhere', () => {
 
   it('posts one token naming the user, with no sid, revoking tokens issued up to this second', async () => {
     const server = await startWithClient();
-    const laptop = await signedIn(server);
+    const laptop = await handedOff(server);
     await signedIn(server);
     const userId = await userIdOf(server.app, laptop);
     server.clock.advance(1_234);
@@ -230,7 +242,7 @@ describe('POST /logout/everywhere', () => {
 
   it('from a foreign Origin is refused with 403 csrf_failed and ends nothing', async () => {
     const server = await startWithClient();
-    const [laptop, phone] = [await signedIn(server), await signedIn(server)];
+    const [laptop, phone] = [await handedOff(server), await handedOff(server)];
 
     const response = await browse(server.app, laptop, {
       method: 'POST',
@@ -280,7 +292,7 @@ describe('back-channel delivery', () => {
       tickingClock(),
     );
     client.answerLogouts(answer, 200);
-    const jar = await signedIn(server);
+    const jar = await handedOff(server);
 
     await signOut(server, jar);
 
@@ -292,7 +304,7 @@ describe('back-channel delivery', () => {
   it('drops a token the client refuses with a 400, without retrying it', async () => {
     const server = await startWithClient(FAST_RETRIES, tickingClock());
     client.answerLogouts(400, 200);
-    const jar = await signedIn(server);
+    const jar = await handedOff(server);
 
     await signOut(server, jar);
 
@@ -307,7 +319,7 @@ describe('back-channel delivery', () => {
   it('shows the deliveries waiting for a client that is down as server1_logout_outbox_depth', async () => {
     const server = await startWithClient(FAST_RETRIES, tickingClock());
     client.answerLogouts('drop');
-    const [laptop, phone] = [await signedIn(server), await signedIn(server)];
+    const [laptop, phone] = [await handedOff(server), await handedOff(server)];
     expect(await outboxDepth(server)).toBe(0);
 
     await signOut(server, laptop);
@@ -324,7 +336,7 @@ describe('back-channel delivery', () => {
     const clock = tickingClock();
     const server = await startWithClient({ ...FAST_RETRIES, LOGOUT_DELIVERY_MAX_AGE_MS: '1000' }, clock);
     client.answerLogouts(500);
-    const jar = await signedIn(server);
+    const jar = await handedOff(server);
 
     await signOut(server, jar);
     await outcomeCount(server, 'retry', 1);
@@ -372,7 +384,7 @@ describe('a delivery that cannot even be attempted', () => {
     await (await startWithClient({}, clock)).stop();
     retireSigningKeys(clock.now() + 60_000);
     const server = await startWithClient(FAST_RETRIES, clock);
-    const jar = await signedIn(server);
+    const jar = await handedOff(server);
     clock.advance(60_000);
 
     const response = await signOut(server, jar);
@@ -381,6 +393,161 @@ describe('a delivery that cannot even be attempted', () => {
     expect(await outcomeCount(server, 'retry', 1)).toBe(1);
     expect((await server.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect(await outboxDepth(server)).toBe(1);
+    expect(client.logouts).toHaveLength(0);
+  });
+});
+
+describe('which clients a sign-out reaches', () => {
+  // A second client with a back-channel, next to server2 (`client`): billing.
+  let billing: FakeClient;
+
+  beforeEach(async () => {
+    billing = await startFakeClient();
+  });
+  afterEach(async () => {
+    await billing.close();
+  });
+
+  const startWithTwoClients = (env: Record<string, string> = {}) =>
+    startServer1({ dataDir, env: { CLIENTS: clientsWith(client, billing), ...env } });
+
+  /** The claims of the logout tokens `fake` received (addressed to `audience`). */
+  function claimsReceivedBy(server: Server1Harness, fake: FakeClient, audience: string) {
+    return Promise.all(
+      fake.logouts.map(
+        async (logout) => (await verifyLogoutToken(server, logout.logoutToken, audience)).payload,
+      ),
+    );
+  }
+
+  /** The visits stored in server1's database, read as another process would. */
+  function storedVisits(): Array<{ sid: string; client_id: string }> {
+    const db = new Database(join(dataDir, 'server1.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      return db
+        .prepare<[], { sid: string; client_id: string }>('SELECT sid, client_id FROM session_visits')
+        .all();
+    } finally {
+      db.close();
+    }
+  }
+
+  it('POST /logout posts a logout token only to the client the session was handed off to', async () => {
+    const server = await startWithTwoClients();
+    const jar = await signedIn(server);
+    await handOff(server.app, jar, BILLING);
+    const userId = await userIdOf(server.app, jar);
+
+    await signOut(server, jar);
+
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    // The outbox is written before the answer: empty now, nothing else is on its way.
+    expect(await outboxDepth(server)).toBe(0);
+    expect(client.logouts).toHaveLength(0);
+    expect(billing.logouts).toHaveLength(1);
+    const [claims] = await claimsReceivedBy(server, billing, 'billing');
+    expect(claims).toMatchObject({ aud: 'billing', sub: userId });
+    expect(claims?.sid).toEqual(expect.any(String));
+  });
+
+  it("POST /logout tells no client when the session was handed off to none, whatever the user's other sessions did", async () => {
+    const server = await startWithTwoClients();
+    const laptop = await signedIn(server);
+    const laptopSid = await handoffSid(server, laptop);
+    const phone = await signedIn(server);
+
+    await signOut(server, phone);
+
+    expect(await isSignedIn(server, phone)).toBe(false);
+    expect(await outboxDepth(server)).toBe(0);
+    // The laptop's own sign-out still reaches server2, with the laptop's sid.
+    await signOut(server, laptop);
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    expect((await claimsOfEveryLogout(server)).map((claims) => claims.sid)).toEqual([laptopSid]);
+    expect(billing.logouts).toHaveLength(0);
+  });
+
+  it("POST /logout/everywhere posts one token to each client any of the user's sessions was handed off to", async () => {
+    const server = await startWithTwoClients();
+    const [laptop, phone, desk] = [await signedIn(server), await signedIn(server), await signedIn(server)];
+    await handOff(server.app, laptop);
+    await handOff(server.app, laptop);
+    await handOff(server.app, phone, BILLING);
+    const userId = await userIdOf(server.app, desk);
+
+    await signOut(server, desk, '/logout/everywhere');
+
+    expect(await outcomeCount(server, 'delivered', 2)).toBe(2);
+    expect(await outboxDepth(server)).toBe(0);
+    const expected = { sub: userId, tokens_valid_after: server.clock.nowSec() };
+    const [toServer2] = await claimsOfEveryLogout(server);
+    const [toBilling] = await claimsReceivedBy(server, billing, 'billing');
+    expect(client.logouts).toHaveLength(1);
+    expect(billing.logouts).toHaveLength(1);
+    expect(toServer2).toMatchObject(expected);
+    expect(toBilling).toMatchObject(expected);
+    expect(toServer2).not.toHaveProperty('sid');
+    expect(toBilling).not.toHaveProperty('sid');
+  });
+
+  it('POST /logout/everywhere from the session that was handed off still tells that client (its visits outlive it)', async () => {
+    const server = await startWithTwoClients();
+    const laptop = await signedIn(server);
+    await handOff(server.app, laptop);
+
+    await signOut(server, laptop, '/logout/everywhere');
+
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    expect(await outboxDepth(server)).toBe(0);
+    expect(client.logouts).toHaveLength(1);
+    expect(billing.logouts).toHaveLength(0);
+  });
+
+  it('POST /logout/everywhere still tells a client handed off to by a session that has since timed out', async () => {
+    const server = await startWithTwoClients();
+    const laptop = await signedIn(server);
+    await handOff(server.app, laptop);
+    // The laptop's server1 session idles out; the server2 session it started may well live on.
+    server.clock.advance(server.config.sessionIdleTimeoutMs + 1_000);
+    expect(await isSignedIn(server, laptop)).toBe(false);
+    const phone = await signedIn(server);
+
+    await signOut(server, phone, '/logout/everywhere');
+
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    expect(client.logouts).toHaveLength(1);
+    expect((await claimsOfEveryLogout(server))[0]).toHaveProperty('tokens_valid_after');
+    expect(billing.logouts).toHaveLength(0);
+  });
+
+  it('forgets a visit once its sign-out is queued: a later POST /logout/everywhere does not tell that client again', async () => {
+    const server = await startWithTwoClients();
+    const laptop = await signedIn(server);
+    await handOff(server.app, laptop);
+    await signOut(server, laptop);
+    await outcomeCount(server, 'delivered', 1);
+    expect(storedVisits()).toEqual([]);
+
+    await signOut(server, await signedIn(server), '/logout/everywhere');
+
+    expect(await outboxDepth(server)).toBe(0);
+    expect(client.logouts).toHaveLength(1);
+    expect(storedVisits()).toEqual([]);
+  });
+
+  it('forgets a visit one absolute session lifetime after it, and purges it', async () => {
+    const server = await startWithTwoClients();
+    const laptop = await signedIn(server);
+    await handOff(server.app, laptop);
+    expect(storedVisits().map((visit) => visit.client_id)).toEqual(['server2']);
+    server.clock.advance(server.config.sessionAbsoluteTimeoutMs);
+
+    // Restarted: the purge runs at start (and every minute).
+    await server.restart();
+    expect(storedVisits()).toEqual([]);
+    await signOut(server, await signedIn(server), '/logout/everywhere');
+
+    expect(await outboxDepth(server)).toBe(0);
     expect(client.logouts).toHaveLength(0);
   });
 });
@@ -433,7 +600,7 @@ describe("the dashboard's activity panel", () => {
     });
     const calls: ApiCall[] = [];
     client.answerApi(activityApi(server, await publishedKeys(server.app), calls));
-    return { server, calls, jar: await signedIn(server) };
+    return { server, calls, jar: await handedOff(server) };
   }
 
   it("shows the user's activity that server2's API reports", async () => {

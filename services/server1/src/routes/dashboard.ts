@@ -9,8 +9,9 @@ import { dashboardPage } from '../views/pages.js';
 export interface DashboardRouteOptions {
   /** The clients the dashboard links to. */
   config: Pick<Server1Config, 'clients'>;
-  sessions: Pick<SessionManager, 'current'>;
-  /** The "your activity" panels, fetched from the clients' APIs. */
+  /** The signed-in session, and the clients the user was handed off to. */
+  sessions: Pick<SessionManager, 'current' | 'visitedClients'>;
+  /** The "your activity" panels, fetched from the visited clients' APIs. */
   activityPanel: ActivityPanel;
 }
 
@@ -21,7 +22,10 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
   app.get('/', { config: { html: true } }, async (request, reply) => {
     const signedIn = await sessions.current(request);
     if (!signedIn) return reply.redirect('/login?return_to=%2F', 303);
-    const activity = await activityPanel(signedIn.user.id);
+    // Only clients the user has been handed off to are asked: any other has nothing to report,
+    // and need not learn that this user exists.
+    const visited = await sessions.visitedClients(signedIn.user);
+    const activity = await activityPanel(signedIn.user.id, visited, request.log);
     return sendPage(reply, dashboardPage({ user: signedIn.user, clients: config.clients, activity }));
   });
 }

@@ -10,7 +10,8 @@ import { formPostPage } from '../views/pages.js';
 export interface HandoffRouteOptions {
   /** The registered clients, the issuer (`publicUrl`) and the tokens' lifetime. */
   config: Pick<Server1Config, 'clients' | 'publicUrl' | 'handoffTokenTtlSec'>;
-  sessions: Pick<SessionManager, 'current'>;
+  /** The signed-in session, and where the clients it is handed off to are recorded. */
+  sessions: Pick<SessionManager, 'current' | 'recordVisit'>;
   keyRing: Pick<KeyRing, 'signingKey'>;
   metrics: Pick<Server1Metrics, 'handoffIssued'>;
   /** The clock, in milliseconds since the epoch. */
@@ -52,7 +53,12 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
     }
 
     const signedIn = await sessions.current(request);
-    if (!signedIn) return reply.redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    // The visit is recorded before the token exists, so that the session's sign-out reaches
+    // every client that may hold a token or a session from it (docs/design.md section 2). A
+    // session ended meanwhile records nothing and gets no token.
+    if (!signedIn || !(await sessions.recordVisit(signedIn, client.id))) {
+      return reply.redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    }
 
     const token = await mintHandoffToken(keyRing.signingKey(now()), {
       issuer: config.publicUrl,

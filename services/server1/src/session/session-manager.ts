@@ -16,6 +16,13 @@ export interface SessionManager {
   start(request: FastifyRequest, reply: FastifyReply, user: User): Promise<Session>;
   /** Ends the browser's session and clears its cookie; resolves with what was ended. */
   end(request: FastifyRequest, reply: FastifyReply): Promise<SignedIn | undefined>;
+  /**
+   * Records that the session was handed off to the client `clientId`, before its token is
+   * minted; false when the session has ended meanwhile (then no token may be minted for it).
+   */
+  recordVisit(signedIn: SignedIn, clientId: string): Promise<boolean>;
+  /** The ids of the clients the user's sessions were handed off to, first visited first. */
+  visitedClients(user: User): Promise<string[]>;
 }
 
 export interface SessionManagerOptions {
@@ -46,6 +53,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const signedIn = await this.current(request);
       await cookies.end(request, reply);
       return signedIn;
+    },
+    recordVisit: (signedIn, clientId) =>
+      options.sessions.recordVisit(signedIn.session.sid, clientId, options.now()),
+    async visitedClients(user) {
+      const visits = await options.sessions.visitsOfUser(user.id, options.now());
+      return [...new Set(visits.map((visit) => visit.clientId))];
     },
   };
 }

@@ -48,6 +48,20 @@ const MIGRATIONS: readonly Migration[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX logout_outbox_by_due ON logout_outbox(next_attempt_at);`,
+  // The clients each session was handed off to, so that sign-out and the dashboard's activity
+  // panel reach only those (docs/design.md section 2). Not tied to the sessions table by a
+  // foreign key: a visit outlives its session until its logout is queued or keep_until passes.
+  `CREATE TABLE session_visits (
+     sid TEXT NOT NULL,
+     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     client_id TEXT NOT NULL,
+     first_visited_at INTEGER NOT NULL,
+     last_visited_at INTEGER NOT NULL,
+     keep_until INTEGER NOT NULL,
+     PRIMARY KEY (sid, client_id)
+   );
+   CREATE INDEX session_visits_by_user ON session_visits(user_id);
+   CREATE INDEX session_visits_by_keep_until ON session_visits(keep_until);`,
 ];
 
 /** Opens server1's database, `server1.sqlite` in the data directory. */

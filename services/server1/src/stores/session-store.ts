@@ -19,17 +19,41 @@ export interface Session {
   readonly expiresAt: number;
 }
 
+/** A client that a session was handed off to (`GET /handoff/authorize` minted it a token). */
+export interface Visit {
+  /** The session's `sid`. */
+  readonly sid: string;
+  readonly clientId: string;
+}
+
 /**
  * Where server1's sessions live; created for a user id. Async so that a Redis implementation
  * fits the same shape.
+ *
+ * Beside each session it keeps the clients the session was handed off to (its visits), which
+ * are the only clients that can hold a session or a token that came from it. A visit outlives
+ * its session: it is forgotten once the sign-out that reaches its client is queued
+ * ({@link SessionStore.forgetVisits}), or when a client session begun at the visit could no
+ * longer be alive, one absolute session lifetime after the last visit.
  */
 export interface SessionStore extends CookieSessionStore<Session, string> {
-  /** Drops sessions past their idle or absolute timeout; returns how many. */
+  /** Drops sessions past their idle or absolute timeout, and visits past keeping; returns how many sessions. */
   purgeExpired(now: number): Promise<number>;
-  /** Ends every session of a user; returns the ended sessions. */
+  /** Ends every session of a user; returns the ended sessions. Their visits stay. */
   deleteAllForUser(userId: string): Promise<Session[]>;
   /** Sessions currently stored (for /metrics). */
   count(): Promise<number>;
+  /**
+   * Records that the session `sid` was handed off to `clientId`; false, and nothing recorded,
+   * when that session no longer exists.
+   */
+  recordVisit(sid: string, clientId: string, now: number): Promise<boolean>;
+  /** The clients the session `sid` was handed off to, whether or not it still exists. */
+  visitsOfSession(sid: string, now: number): Promise<Visit[]>;
+  /** The visits of every session of the user still kept, ended sessions' included. */
+  visitsOfUser(userId: string, now: number): Promise<Visit[]>;
+  /** Forgets these visits (their sign-out is on its way to the clients). */
+  forgetVisits(visits: readonly Visit[]): Promise<void>;
 }
 
 interface SessionRow {
@@ -50,9 +74,50 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
   const removeForUser = db.prepare<[string], SessionRow>(
     'DELETE FROM sessions WHERE user_id = ? RETURNING *',
   );
+  // Inserts only while the session exists, in the same statement that looks for it: a visit
+  // recorded for a session that a concurrent sign-out has just ended would never be told.
+  // DO UPDATE rather than DO NOTHING, so that a repeated visit still counts as a change.
+  const insertVisit = db.prepare<{ sid: string; clientId: string; now: number; keepUntil: number }>(
+    `INSERT INTO session_visits (sid, user_id, client_id, first_visited_at, last_visited_at, keep_until)
+     SELECT sid, user_id, @clientId, @now, @now, @keepUntil FROM sessions WHERE sid = @sid
+     ON CONFLICT (sid, client_id) DO UPDATE
+       SET last_visited_at = excluded.last_visited_at, keep_until = excluded.keep_until`,
+  );
+  const visitsOfSession = db.prepare<[string, number], VisitRow>(
+    'SELECT sid, client_id FROM session_visits WHERE sid = ? AND keep_until > ? ORDER BY first_visited_at',
+  );
+  const visitsOfUser = db.prepare<[string, number], VisitRow>(
+    'SELECT sid, client_id FROM session_visits WHERE user_id = ? AND keep_until > ? ORDER BY first_visited_at',
+  );
+  const removeVisit = db.prepare('DELETE FROM session_visits WHERE sid = ? AND client_id = ?');
+  const removeVisits = db.transaction((visits: readonly Visit[]) => {
+    for (const visit of visits) removeVisit.run(visit.sid, visit.clientId);
+  });
+  const purgeVisits = db.prepare('DELETE FROM session_visits WHERE keep_until <= ?');
+  const table = sessionTableOperations(db, timeouts, toSession);
 
   return {
-    ...sessionTableOperations(db, timeouts, toSession),
+    ...table,
+    async purgeExpired(now) {
+      purgeVisits.run(now);
+      return table.purgeExpired(now);
+    },
+    // A client session begun at a visit may outlive the server1 session (the client keeps its
+    // own timeouts), and "sign out everywhere" must still reach it: so a visit is kept one
+    // absolute session lifetime after the last one, assuming the client's sessions last no
+    // longer than server1's.
+    async recordVisit(sid, clientId, now) {
+      return insertVisit.run({ sid, clientId, now, keepUntil: now + timeouts.absoluteMs }).changes > 0;
+    },
+    async visitsOfSession(sid, now) {
+      return visitsOfSession.all(sid, now).map(toVisit);
+    },
+    async visitsOfUser(userId, now) {
+      return visitsOfUser.all(userId, now).map(toVisit);
+    },
+    async forgetVisits(visits) {
+      removeVisits(visits);
+    },
     async create(userId, now) {
       const id = randomId();
       const session: Session = {
@@ -72,6 +137,15 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
       return removeForUser.all(userId).map(toSession);
     },
   };
+}
+
+interface VisitRow {
+  sid: string;
+  client_id: string;
+}
+
+function toVisit(row: VisitRow): Visit {
+  return { sid: row.sid, clientId: row.client_id };
 }
 
 function toSession(row: SessionRow): Session {

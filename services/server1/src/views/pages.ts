@@ -48,17 +48,27 @@ export function dashboardPage(options: {
 <ul>
 ${clients.map((client) => html`<li><a class="service-link" href="${client.startUrl}">Open ${client.name}</a></li>`)}
 </ul>
-${options.activity.map(activityPanel)}
+${options.activity.length > 0 ? options.activity.map(activityPanel) : noActivity(clients)}
 <form class="inline" method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
 <form class="inline" method="post" action="/logout/everywhere"><button type="submit" class="secondary">Sign out everywhere</button></form>`,
   });
 }
 
-function activityPanel({ client, report, unavailable }: ClientActivity): SafeHtml {
+// Activity is shown only for the services (with an API) the user has opened; until then, a note.
+function noActivity(clients: readonly ClientRegistration[]): SafeHtml | string {
+  if (!clients.some((client) => client.apiUrl !== undefined)) return '';
+  return html`<section class="activity"><h2>Your activity</h2>
+<p class="note" data-no-activity>Your activity on a service shows here once you have opened it from this account.</p>
+</section>`;
+}
+
+// Why a report is missing is logged, never written into the page: it would show users the
+// services' internal addresses and error text.
+function activityPanel({ client, report }: ClientActivity): SafeHtml {
   if (!report) {
     return html`<section class="activity" data-client="${client.id}"><h2>Your activity on ${client.name}</h2>
 <p class="note" data-unavailable>${client.name} is not answering right now, so your activity there cannot be shown.</p>
-<!-- ${unavailable ?? ''} --></section>`;
+</section>`;
   }
   const handoffs = report.recent_handoffs.slice(0, 5);
   return html`<section class="activity" data-client="${client.id}"><h2>Your activity on ${client.name}</h2>
