@@ -36,6 +36,7 @@ const OTHER_REASONS = [
   'invalid_credentials',
   'csrf_failed',
   'rate_limited',
+  'login_busy',
   // HTTP-level input problems
   'invalid_request',
   'unsupported_media_type',
@@ -95,6 +96,9 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   invalid_credentials: { statusCode: 401, error: 'unauthorized' },
   csrf_failed: { statusCode: 403, error: 'forbidden' },
   rate_limited: { statusCode: 429, error: 'too_many_requests' },
+  // Every password-hashing slot is taken. A 429 rather than a 503: refusing is the cheap,
+  // expected answer to a flood, and a 5xx is logged as a fault, with its stack, each time.
+  login_busy: { statusCode: 429, error: 'too_many_requests' },
   invalid_request: badRequest,
   unsupported_media_type: { statusCode: 415, error: 'unsupported_media_type' },
   body_too_large: { statusCode: 413, error: 'payload_too_large' },

@@ -8,6 +8,7 @@ import {
 } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import { createActivityPanel } from './activity/activity-panel.js';
+import { createHashLimiter } from './auth/hash-limiter.js';
 import { createMemoryLoginThrottle } from './auth/login-throttle.js';
 import { createScryptHasher, type PasswordHasher } from './auth/password-hasher.js';
 import { type Server1Config, timingInputOf } from './config.js';
@@ -110,9 +111,15 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     now,
   });
   const loginThrottle = createMemoryLoginThrottle({
+    freeFailuresPerPair: config.loginDelayAfterFailures,
+    delayBaseMs: config.loginDelayBaseMs,
     maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
     maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
     windowMs: config.loginFailureWindowMs,
+  });
+  const hashLimiter = createHashLimiter({
+    maxConcurrent: config.loginMaxConcurrentHashes,
+    maxQueued: config.loginMaxQueuedHashes,
   });
   const signOut = createSignOut({
     sessions: sessionStore,
@@ -126,7 +133,16 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   const activityPanel = createActivityPanel(serviceClient, config.clients, config.serviceCallTimeoutMs);
 
   await app.register(healthRoutes, { isReady: () => true, metrics: registry });
-  await app.register(loginRoutes, { config, users, sessions, passwordHasher, loginThrottle, metrics, now });
+  await app.register(loginRoutes, {
+    config,
+    users,
+    sessions,
+    passwordHasher,
+    loginThrottle,
+    hashLimiter,
+    metrics,
+    now,
+  });
   await app.register(logoutRoutes, { config, sessions, signOut });
   await app.register(dashboardRoutes, { config, sessions, activityPanel });
   await app.register(handoffRoutes, { config, sessions, keyRing, metrics, now });

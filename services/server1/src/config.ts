@@ -57,10 +57,17 @@ export interface Server1Config {
   readonly sessionIdleTimeoutMs: number;
   /** A session ends this long after sign-in whatever happens, in milliseconds. */
   readonly sessionAbsoluteTimeoutMs: number;
-  /** Failed sign-ins allowed per account, and per client address, within the window. */
+  /** Failed sign-ins allowed per account (from anywhere), and per client address, within the window. */
   readonly loginMaxFailuresPerAccount: number;
   readonly loginMaxFailuresPerAddress: number;
   readonly loginFailureWindowMs: number;
+  /** Failures of one account from one address before each further attempt must wait. */
+  readonly loginDelayAfterFailures: number;
+  /** That first wait (ms); it doubles with each further failure, up to the window. */
+  readonly loginDelayBaseMs: number;
+  /** Password hashes computed at once, and how many more may wait for a slot (beyond: 429 `login_busy`). */
+  readonly loginMaxConcurrentHashes: number;
+  readonly loginMaxQueuedHashes: number;
   /** This service's id as a caller: the `sub` of its service tokens. */
   readonly serviceId: string;
   /** A service-to-service call (the dashboard's activity panel) gives up after this long (ms). */
@@ -124,9 +131,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     }),
     sessionIdleTimeoutMs: read.integer('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, { min: 1000 }),
     sessionAbsoluteTimeoutMs: read.integer('SESSION_ABSOLUTE_TIMEOUT_MS', 12 * 3_600_000, { min: 1000 }),
-    loginMaxFailuresPerAccount: read.integer('LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1 }),
+    loginMaxFailuresPerAccount: read.integer('LOGIN_MAX_FAILURES_PER_ACCOUNT', 100, { min: 1 }),
     loginMaxFailuresPerAddress: read.integer('LOGIN_MAX_FAILURES_PER_ADDRESS', 20, { min: 1 }),
     loginFailureWindowMs: read.integer('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, { min: 1000 }),
+    loginDelayAfterFailures: read.integer('LOGIN_DELAY_AFTER_FAILURES', 5, { min: 1 }),
+    loginDelayBaseMs: read.integer('LOGIN_DELAY_BASE_MS', 1000, { min: 1 }),
+    loginMaxConcurrentHashes: read.integer('LOGIN_MAX_CONCURRENT_HASHES', 2, { min: 1, max: 256 }),
+    loginMaxQueuedHashes: read.integer('LOGIN_MAX_QUEUED_HASHES', 8, { min: 0, max: 10_000 }),
     serviceId: read.string('SERVICE_ID', 'server1'),
     serviceCallTimeoutMs: read.integer('SERVICE_CALL_TIMEOUT_MS', 1_500, { min: 100, max: 30_000 }),
     logoutRetryBaseMs: read.integer('LOGOUT_RETRY_BASE_MS', 500, { min: 10 }),
@@ -155,6 +166,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       'KEY_ROTATION_INTERVAL',
       `must be longer than the publish lead (${Math.ceil(lead / 1000)} s)`,
     );
+  }
+  if (config.loginDelayBaseMs > config.loginFailureWindowMs) {
+    read.problem('LOGIN_DELAY_BASE_MS', 'must not be longer than LOGIN_FAILURE_WINDOW_MS');
   }
   if (config.logoutRetryMaxMs < config.logoutRetryBaseMs) {
     read.problem('LOGOUT_RETRY_MAX_MS', 'must not be smaller than LOGOUT_RETRY_BASE_MS');

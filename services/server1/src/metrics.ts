@@ -3,7 +3,7 @@ import type { MetricsRegistry } from '@jwt-handoff/shared';
 /** Counters server1's routes and its logout dispatcher increment. */
 export interface Server1Metrics {
   /** Sign-in attempts, by outcome. */
-  readonly login: (labels: { outcome: 'success' | 'failure' | 'throttled' }) => void;
+  readonly login: (labels: { outcome: 'success' | 'failure' | 'throttled' | 'busy' }) => void;
   /** Handoff tokens minted, by client id. */
   readonly handoffIssued: (labels: { client: string }) => void;
   /** Back-channel logout attempts, by outcome. */

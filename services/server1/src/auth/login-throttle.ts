@@ -1,29 +1,62 @@
-/** Limits of the failed-login throttle. */
+/** Limits of the sign-in throttle (docs/design.md, "The sign-in throttle"). */
 export interface LoginThrottleLimits {
-  maxFailuresPerAccount: number;
-  maxFailuresPerAddress: number;
-  windowMs: number;
+  /**
+   * Failures of one account from one address that are let through at once; after them each
+   * further attempt of that pair waits {@link delayBaseMs}, doubling with every failure.
+   */
+  readonly freeFailuresPerPair: number;
+  /** The first wait of a pair, in milliseconds; it doubles up to {@link windowMs}. */
+  readonly delayBaseMs: number;
+  /** The backstop against guessing from many addresses: failures of one account, from anywhere. */
+  readonly maxFailuresPerAccount: number;
+  /** Failures from one client address, over every username. */
+  readonly maxFailuresPerAddress: number;
+  /** Failures are forgotten this long after they happened, in milliseconds (a sliding window). */
+  readonly windowMs: number;
 }
 
+/** One attempt counted by {@link LoginThrottle.reserve}, to hand back once its outcome is known. */
+export interface LoginAttempt {
+  readonly username: string;
+  readonly address: string;
+  /** When it was counted, in milliseconds since the epoch. */
+  readonly at: number;
+}
+
+/** What {@link LoginThrottle.reserve} answers: go ahead, or wait this many seconds. */
+export type LoginReservation =
+  | { readonly ok: true; readonly attempt: LoginAttempt }
+  | { readonly ok: false; readonly retryAfterSec: number };
+
 /**
- * Counts failed sign-ins per account and per client address over a sliding window. Both keys
- * matter: per account stops guessing one password from many addresses, per address stops one
- * client spraying a common password over many accounts.
+ * Counts failed sign-ins per (account, address), per account and per address.
+ *
+ * An attempt is counted as a failure *before* its password is checked, in the same atomic step
+ * as the check of the limits, and handed back when it turns out right. A check-then-record
+ * throttle lets every request that arrives during the ~100 ms of a hash through: 60 parallel
+ * guesses were all checked against a limit of 5. A store kept elsewhere (a database shared by
+ * replicas) must do the same in one transaction or one conditional statement.
  */
 export interface LoginThrottle {
-  /** Seconds to wait before trying again, or 0 when a new attempt is allowed now. */
-  retryAfterSec(username: string, address: string, now: number): number;
-  recordFailure(username: string, address: string, now: number): void;
-  /** A correct password clears the account's count (not the address's). */
-  recordSuccess(username: string): void;
+  /** Atomically: refuses when a limit is reached, or counts the attempt as a failure. */
+  reserve(username: string, address: string, now: number): Promise<LoginReservation>;
+  /** Takes back an attempt whose password was never checked (no hashing slot was free). */
+  refund(attempt: LoginAttempt): Promise<void>;
+  /**
+   * The password was right: takes back the attempt, and forgets the failures of the account and
+   * of this (account, address) pair. The address keeps its count, so that signing in to one's
+   * own account does not buy another round of guesses at other accounts.
+   */
+  succeed(attempt: LoginAttempt): Promise<void>;
 }
 
 // A bound on how many keys are tracked, so a flood of random usernames cannot grow memory
-// without limit; the oldest keys are forgotten first.
+// without limit; the keys least recently counted are forgotten first.
 const MAX_TRACKED_KEYS = 100_000;
 
 /** An in-memory {@link LoginThrottle}: per process, reset by a restart. */
 export function createMemoryLoginThrottle(limits: LoginThrottleLimits): LoginThrottle {
+  // Each key's failure times, oldest first; the Map's order is the order keys were last counted.
   const failures = new Map<string, number[]>();
 
   const recent = (key: string, now: number): number[] => {
@@ -32,25 +65,48 @@ export function createMemoryLoginThrottle(limits: LoginThrottleLimits): LoginThr
     else failures.set(key, times);
     return times;
   };
-  const waitFor = (key: string, max: number, now: number): number => {
-    const times = recent(key, now);
-    if (times.length < max) return 0;
-    const oldestCounted = times[times.length - max] as number;
-    return Math.max(1, Math.ceil((oldestCounted + limits.windowMs - now) / 1000));
+  // A hard limit: `max` failures in the window, then wait until the oldest counted one leaves it.
+  const ceilingWaitMs = (times: readonly number[], max: number, now: number): number =>
+    times.length < max ? 0 : (times[times.length - max] as number) + limits.windowMs - now;
+  // A growing delay: after the free failures, each attempt waits base * 2^(extra failures) after
+  // the last one, at most a window. The owner typing a password wrong a few times never waits;
+  // one address guessing at one account gets about a dozen tries in the first window, then one
+  // a window.
+  const delayWaitMs = (times: readonly number[], now: number): number => {
+    const extra = times.length - limits.freeFailuresPerPair;
+    if (extra < 0) return 0;
+    const delay = Math.min(limits.delayBaseMs * 2 ** Math.min(extra, 52), limits.windowMs);
+    return (times[times.length - 1] as number) + delay - now;
   };
-  const accountKey = (username: string) => `account:${username.toLowerCase()}`;
-  const addressKey = (address: string) => `address:${address}`;
+  const keysOf = (username: string, address: string) => {
+    const account = username.toLowerCase();
+    return {
+      account: `account:${account}`,
+      address: `address:${address}`,
+      // No address holds a space, so the pair key is unambiguous.
+      pair: `pair:${address} ${account}`,
+    };
+  };
+  const removeOne = (key: string, at: number) => {
+    const times = failures.get(key);
+    const index = times?.lastIndexOf(at) ?? -1;
+    if (!times || index < 0) return;
+    times.splice(index, 1);
+    if (times.length === 0) failures.delete(key);
+  };
 
   return {
-    retryAfterSec(username, address, now) {
-      return Math.max(
-        waitFor(accountKey(username), limits.maxFailuresPerAccount, now),
-        waitFor(addressKey(address), limits.maxFailuresPerAddress, now),
+    async reserve(username, address, now) {
+      const keys = keysOf(username, address);
+      const waitMs = Math.max(
+        ceilingWaitMs(recent(keys.account, now), limits.maxFailuresPerAccount, now),
+        ceilingWaitMs(recent(keys.address, now), limits.maxFailuresPerAddress, now),
+        delayWaitMs(recent(keys.pair, now), now),
       );
-    },
-    recordFailure(username, address, now) {
-      for (const key of [accountKey(username), addressKey(address)]) {
-        const times = recent(key, now);
+      if (waitMs > 0) return { ok: false, retryAfterSec: Math.max(1, Math.ceil(waitMs / 1000)) };
+      // Nothing above awaits: the check and the count are one step, whatever runs concurrently.
+      for (const key of [keys.account, keys.address, keys.pair]) {
+        const times = failures.get(key) ?? [];
         times.push(now);
         failures.delete(key);
         failures.set(key, times);
@@ -58,9 +114,17 @@ export function createMemoryLoginThrottle(limits: LoginThrottleLimits): LoginThr
       while (failures.size > MAX_TRACKED_KEYS) {
         failures.delete(failures.keys().next().value as string);
       }
+      return { ok: true, attempt: { username, address, at: now } };
     },
-    recordSuccess(username) {
-      failures.delete(accountKey(username));
+    async refund(attempt) {
+      const keys = keysOf(attempt.username, attempt.address);
+      for (const key of [keys.account, keys.address, keys.pair]) removeOne(key, attempt.at);
+    },
+    async succeed(attempt) {
+      const keys = keysOf(attempt.username, attempt.address);
+      removeOne(keys.address, attempt.at);
+      failures.delete(keys.account);
+      failures.delete(keys.pair);
     },
   };
 }

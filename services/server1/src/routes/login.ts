@@ -10,26 +10,31 @@ import {
   textField,
 } from '@jwt-handoff/shared';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { HashLimiter } from '../auth/hash-limiter.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { PasswordHasher } from '../auth/password-hasher.js';
 import type { Server1Config } from '../config.js';
 import type { Server1Metrics } from '../metrics.js';
 import type { SessionManager } from '../session/session-manager.js';
-import type { UserStore } from '../stores/user-store.js';
+import type { User, UserStore } from '../stores/user-store.js';
 import { loginPage } from '../views/pages.js';
 
 // The same words for an unknown user and a wrong password: the page must not tell which.
 const INVALID_CREDENTIALS = 'The username or password is not right.';
 const MAX_FIELD_LENGTH = 1024;
+// When every hashing slot is taken, one comes free within a few hash times: a second.
+const BUSY_RETRY_AFTER_SEC = 1;
 
 /** What the sign-in routes use. */
 export interface LoginRouteOptions {
   /** `publicUrl`: the only origin the form may be posted from, and the CSRF cookie's scope. */
   config: Pick<Server1Config, 'publicUrl'>;
-  users: Pick<UserStore, 'findByUsername'>;
+  users: Pick<UserStore, 'findByUsername' | 'replacePasswordHash'>;
   sessions: Pick<SessionManager, 'current' | 'start'>;
-  passwordHasher: Pick<PasswordHasher, 'verify' | 'burn'>;
+  passwordHasher: PasswordHasher;
   loginThrottle: LoginThrottle;
+  /** Bounds the password hashes computed at once; a sign-in beyond it is answered 429 `login_busy`. */
+  hashLimiter: HashLimiter;
   metrics: Pick<Server1Metrics, 'login'>;
   /** The clock, in milliseconds since the epoch. */
   now: () => number;
@@ -38,10 +43,11 @@ export interface LoginRouteOptions {
 /**
  * GET and POST /login. The login form is protected against CSRF by a double-submit
  * token (a SameSite=Strict cookie that must equal the hidden field) and by the Origin check;
- * failed attempts are throttled per account and per address.
+ * failed attempts are throttled per (account, address), per account and per address, and the
+ * password hashes computed at once are bounded (docs/design.md, "The sign-in throttle").
  */
 export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptions): Promise<void> {
-  const { config, sessions, users, passwordHasher, loginThrottle, metrics, now } = options;
+  const { config, sessions, users, passwordHasher, loginThrottle, hashLimiter, metrics, now } = options;
   const csrfCookie = cookieSpec(config.publicUrl, 's1_login_csrf');
   const csrfCookieOptions = { ...csrfCookie.options, sameSite: 'strict' as const, maxAge: 3600 };
 
@@ -84,20 +90,30 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
     const username = (textField(fields, 'username') ?? '').trim().slice(0, MAX_FIELD_LENGTH);
     const password = (textField(fields, 'password') ?? '').slice(0, MAX_FIELD_LENGTH);
 
-    const retryAfter = loginThrottle.retryAfterSec(username, request.ip, now());
-    if (retryAfter > 0) {
+    // The attempt is counted as a failure before the password is checked, and handed back if it
+    // is right: concurrent guesses each see the others, so no more than the limit are checked.
+    const reservation = await loginThrottle.reserve(username, request.ip, now());
+    if (!reservation.ok) {
       metrics.login({ outcome: 'throttled' });
       throw new AppError('rate_limited', 'Too many failed sign-ins. Wait a while and try again.', {
-        headers: { 'retry-after': String(retryAfter) },
+        headers: { 'retry-after': String(reservation.retryAfterSec) },
       });
     }
+    const { attempt } = reservation;
 
     const user = username ? await users.findByUsername(username) : undefined;
-    // An unknown user costs the same hashing time as a wrong password, so response time does
-    // not reveal which usernames exist.
-    const valid = user ? await passwordHasher.verify(password, user.passwordHash) : await burn(password);
-    if (!user || !valid) {
-      loginThrottle.recordFailure(username, request.ip, now());
+    const checked = hashLimiter.run(() => checkPassword(user, password));
+    if (!checked) {
+      // Nothing was checked, so nothing counts against the account or the address.
+      await loginThrottle.refund(attempt);
+      metrics.login({ outcome: 'busy' });
+      throw new AppError('login_busy', 'Signing in is busy right now. Try again in a moment.', {
+        headers: { 'retry-after': String(BUSY_RETRY_AFTER_SEC) },
+      });
+    }
+    // Awaited whoever the user is: an unknown user's answer waits for its hash like anyone's.
+    const valid = await checked;
+    if (!valid || !user) {
       metrics.login({ outcome: 'failure' });
       return showForm(
         reply,
@@ -113,15 +129,32 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
       );
     }
 
-    loginThrottle.recordSuccess(username);
+    await loginThrottle.succeed(attempt);
     await sessions.start(request, reply, user);
     metrics.login({ outcome: 'success' });
     reply.clearCookie(csrfCookie.name, csrfCookieOptions);
     return reply.redirect(returnTo, 303);
   });
 
-  async function burn(password: string): Promise<false> {
-    await passwordHasher.burn(password);
-    return false;
+  /**
+   * Checks the password, inside one hashing slot. An unknown user costs the same hashing time as
+   * a wrong password, so response time does not reveal which usernames exist. A right password
+   * whose hash has weaker parameters than today's is hashed again and stored.
+   */
+  async function checkPassword(user: User | undefined, password: string): Promise<boolean> {
+    if (!user) {
+      await passwordHasher.burn(password);
+      return false;
+    }
+    if (!(await passwordHasher.verify(password, user.passwordHash))) return false;
+    if (passwordHasher.needsRehash(user.passwordHash)) {
+      try {
+        await users.replacePasswordHash(user.id, user.passwordHash, await passwordHasher.hash(password));
+      } catch (err) {
+        // The sign-in stands; the old hash still works and is upgraded at the next one.
+        app.log.error({ err }, 'password rehash failed');
+      }
+    }
+    return true;
   }
 }

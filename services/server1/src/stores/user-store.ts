@@ -20,6 +20,11 @@ export interface UserStore {
   upsert(user: User): Promise<User>;
   /** Revokes every token of the user issued before `at` (ms), the "sign out everywhere" rule. */
   setTokensValidAfter(id: string, at: number): Promise<void>;
+  /**
+   * Replaces the user's password hash with `next` if it is still `previous` (a rehash with
+   * stronger parameters must not undo a password change made meanwhile). True when replaced.
+   */
+  replacePasswordHash(id: string, previous: string, next: string): Promise<boolean>;
 }
 
 interface UserRow {
@@ -43,9 +48,15 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
        password_hash = excluded.password_hash`,
   );
   const setTokensValidAfter = db.prepare('UPDATE users SET tokens_valid_after = ? WHERE id = ?');
+  const replacePasswordHash = db.prepare(
+    'UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?',
+  );
   return {
     async setTokensValidAfter(id, at) {
       setTokensValidAfter.run(at, id);
+    },
+    async replacePasswordHash(id, previous, next) {
+      return replacePasswordHash.run(next, id, previous).changes === 1;
     },
     async findByUsername(username) {
       return toUser(byUsername.get(username));
