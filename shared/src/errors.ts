@@ -36,6 +36,8 @@ const OTHER_REASONS = [
   'invalid_credentials',
   'csrf_failed',
   'rate_limited',
+  // operations
+  'metrics_forbidden',
   // HTTP-level input problems
   'invalid_request',
   'unsupported_media_type',
@@ -95,6 +97,7 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   invalid_credentials: { statusCode: 401, error: 'unauthorized' },
   csrf_failed: { statusCode: 403, error: 'forbidden' },
   rate_limited: { statusCode: 429, error: 'too_many_requests' },
+  metrics_forbidden: { statusCode: 403, error: 'forbidden' },
   invalid_request: badRequest,
   unsupported_media_type: { statusCode: 415, error: 'unsupported_media_type' },
   body_too_large: { statusCode: 413, error: 'payload_too_large' },

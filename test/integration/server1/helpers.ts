@@ -72,6 +72,8 @@ export interface Server1Options {
   dataDir?: string;
   /** Where the cleanup goes (default: the running test); {@link suiteScope} for a server the tests of a block share. */
   scope?: Scope;
+  /** Where the app logs (deps.logStream); set LOG_LEVEL in `env` too, as the default is silent. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -85,7 +87,12 @@ export async function startServer1(options: Server1Options = {}): Promise<Server
   const clock = options.clock ?? testClock();
   const config = loadConfig(testEnv(dataDir, options.env));
   return runningApp(
-    () => buildApp(config, { now: clock.now, passwordHasher }),
+    () =>
+      buildApp(config, {
+        now: clock.now,
+        passwordHasher,
+        ...(options.logStream ? { logStream: options.logStream } : {}),
+      }),
     { config, clock, dataDir },
     scope,
   );
