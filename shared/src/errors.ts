@@ -37,6 +37,8 @@ const OTHER_REASONS = [
   'csrf_failed',
   'rate_limited',
   'login_busy',
+  // operations
+  'metrics_forbidden',
   // HTTP-level input problems
   'invalid_request',
   'unsupported_media_type',
@@ -99,6 +101,7 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   // Every password-hashing slot is taken. A 429 rather than a 503: refusing is the cheap,
   // expected answer to a flood, and a 5xx is logged as a fault, with its stack, each time.
   login_busy: { statusCode: 429, error: 'too_many_requests' },
+  metrics_forbidden: { statusCode: 403, error: 'forbidden' },
   invalid_request: badRequest,
   unsupported_media_type: { statusCode: 415, error: 'unsupported_media_type' },
   body_too_large: { statusCode: 413, error: 'payload_too_large' },

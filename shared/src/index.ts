@@ -26,9 +26,18 @@ export { formFields, textField } from './http/form-body.js';
 export { type HealthRoutesOptions, healthRoutes } from './http/health-routes.js';
 export { loggerOptions, maskSecretQuery } from './http/logger-options.js';
 export { type Labels, MetricsRegistry, type MetricsRegistryOptions } from './http/metrics.js';
+export {
+  forwardedClients,
+  isLoopbackAddress,
+  METRICS_TOKEN_MIN_LENGTH,
+  type MetricsAccessOptions,
+  metricsAccess,
+  metricsTokenProblem,
+} from './http/metrics-access.js';
 export { safeReturnTo } from './http/return-to.js';
 export { type ListenOptions, runService } from './http/run-service.js';
 export { isSameOriginRequest, requireSameOriginSignOut, secretsEqual } from './http/same-origin.js';
+export { HSTS_POLICY, securityHeaders } from './http/security-headers.js';
 export {
   type CookieSessionStore,
   createSessionCookies,

@@ -1,4 +1,10 @@
-import { healthRoutes, MetricsRegistry, maskSecretQuery } from '@jwt-handoff/shared';
+import {
+  forwardedClients,
+  healthRoutes,
+  isLoopbackAddress,
+  MetricsRegistry,
+  maskSecretQuery,
+} from '@jwt-handoff/shared';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 
@@ -38,6 +44,73 @@ describe('maskSecretQuery', () => {
 
   it('leaves other parameters readable', () => {
     expect(maskSecretQuery('/login?return_to=%2Fdashboard')).toBe('/login?return_to=%2Fdashboard');
+  });
+
+  it('masks a secret inside a query nested in a parameter, keeping the rest readable', () => {
+    const authorize = '/handoff/authorize?client_id=server2&redirect_uri=http%3A%2F%2Fapp%2Fcb&state=S3CRET';
+    const masked = maskSecretQuery(`/login?return_to=${encodeURIComponent(authorize)}`);
+
+    expect(masked).not.toContain('S3CRET');
+    const returnTo = new URLSearchParams(masked.split('?').slice(1).join('?')).get('return_to') as string;
+    expect(returnTo).toBe(
+      '/handoff/authorize?client_id=server2&redirect_uri=http%3A%2F%2Fapp%2Fcb&state=***',
+    );
+  });
+
+  it('masks secrets nested three queries deep', () => {
+    const deepest = `/c?txn=SECRET3`;
+    const url = `/x?a=${encodeURIComponent(`/a?b=${encodeURIComponent(`/b?c=${encodeURIComponent(deepest)}&token=SECRET2`)}`)}`;
+    const masked = maskSecretQuery(url);
+
+    expect(masked).not.toMatch(/SECRET/);
+    expect(decodeURIComponent(decodeURIComponent(decodeURIComponent(masked)))).toContain('/c?txn=***');
+  });
+
+  it('masks a whole query nested deeper than it parses', () => {
+    let url = '/z?state=TOO_DEEP_SECRET&page=1';
+    for (const name of ['d', 'c', 'b', 'a']) url = `/${name}?next=${encodeURIComponent(url)}`;
+    const masked = maskSecretQuery(url);
+
+    expect(masked).not.toContain('TOO_DEEP_SECRET');
+    expect(masked).not.toContain('page');
+  });
+
+  it.each([
+    ['a name in another case', '/x?STATE=SECRET'],
+    ['a name ending in token', '/x?csrf_token=SECRET&id_token=SECRET'],
+    ['a nonce', '/x?nonce=SECRET'],
+  ])('masks %s', (_what, url) => {
+    expect(maskSecretQuery(url)).not.toContain('SECRET');
+  });
+});
+
+describe('metrics access helpers', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.255.0.9', true],
+    ['::1', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['::ffff:127.0.0.1', true],
+    ['10.0.0.1', false],
+    ['::ffff:10.0.0.1', false],
+    ['2001:db8::1', false],
+    ['localhost', false],
+    ['unknown', false],
+    ['', false],
+    [undefined, false],
+  ])('isLoopbackAddress(%s) is %s', (address, loopback) => {
+    expect(isLoopbackAddress(address)).toBe(loopback);
+  });
+
+  it('reads every client a request is forwarded for, without ports, brackets or quotes', () => {
+    expect(
+      forwardedClients({
+        'x-forwarded-for': '127.0.0.1, 198.51.100.1:4711',
+        'x-real-ip': '198.51.100.2',
+        forwarded: 'for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711", for=unknown',
+      }),
+    ).toEqual(['127.0.0.1', '198.51.100.1', '198.51.100.2', '192.0.2.60', '2001:db8:cafe::17', 'unknown']);
+    expect(forwardedClients({})).toEqual([]);
   });
 });
 

@@ -65,6 +65,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
 
   const app = await createServiceApp({
     serviceName: 'server1',
+    publicUrl: config.publicUrl,
     logLevel: config.logLevel,
     logStream: deps.logStream,
     trustProxy: config.trustProxy,
@@ -107,7 +108,6 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     sessions: sessionStore,
     users,
     cookie: cookieSpec(config.publicUrl, 's1_session'),
-    absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs,
     now,
   });
   const loginThrottle = createMemoryLoginThrottle({
@@ -132,7 +132,11 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   });
   const activityPanel = createActivityPanel(serviceClient, config.clients, config.serviceCallTimeoutMs);
 
-  await app.register(healthRoutes, { isReady: () => true, metrics: registry });
+  await app.register(healthRoutes, {
+    isReady: () => true,
+    metrics: registry,
+    metricsToken: config.metricsToken,
+  });
   await app.register(loginRoutes, {
     config,
     users,

@@ -4,6 +4,7 @@ import {
   HANDOFF_TOKEN_TTL_DEFAULT_SEC,
   HANDOFF_TOKEN_TTL_MAX_SEC,
   LOGOUT_PROFILE,
+  metricsTokenProblem,
   SERVICE_PROFILE,
   type SigningAlgorithm,
   SUPPORTED_ALGORITHMS,
@@ -80,6 +81,8 @@ export interface Server1Config {
   /** Trust X-Forwarded-For (only behind a proxy you run). */
   readonly trustProxy: boolean;
   readonly logLevel: string;
+  /** Opens GET /metrics to `Authorization: Bearer <token>` (METRICS_TOKEN); unset: loopback only. */
+  readonly metricsToken: string | undefined;
 }
 
 const DEFAULT_PUBLIC_URL = 'http://localhost:4001';
@@ -146,6 +149,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     logoutRequestTimeoutMs: read.integer('LOGOUT_REQUEST_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
     trustProxy: read.boolean('TRUST_PROXY', false),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    metricsToken: metricsTokenFrom(read),
   };
   // SERVICE_ID is the `sub` of every service token, an id of the same kind as a client id (and
   // server2's CLIENT_ID is held to this pattern). Unchecked, any string (spaces, control
@@ -270,4 +274,12 @@ function checkUrl(value: unknown, where: string): void {
   const problem = baseUrlProblem(value.split('?')[0] ?? value);
   if (problem) throw new Error(`${where} ${problem}`);
   if (new URL(value).hash) throw new Error(`${where} must not have a fragment`);
+}
+
+/** METRICS_TOKEN: a bearer token that opens GET /metrics beyond loopback; unset by default. */
+function metricsTokenFrom(read: EnvReader): string | undefined {
+  const token = read.raw('METRICS_TOKEN');
+  const problem = token === undefined ? undefined : metricsTokenProblem(token);
+  if (problem) read.problem('METRICS_TOKEN', problem);
+  return token;
 }

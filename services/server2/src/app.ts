@@ -34,6 +34,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   const now = deps.now ?? Date.now;
   const app = await createServiceApp({
     serviceName: 'server2',
+    publicUrl: config.publicUrl,
     logLevel: config.logLevel,
     logStream: deps.logStream,
     trustProxy: config.trustProxy,
@@ -70,7 +71,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     now,
   });
   const { relyingParty: rp } = app;
-  await app.register(healthRoutes, { isReady: rp.isReady, metrics });
+  await app.register(healthRoutes, { isReady: rp.isReady, metrics, metricsToken: config.metricsToken });
   await app.register(accountRoutes, { publicUrl: config.publicUrl, endSession: rp.endSession });
   await app.register(apiRoutes, { sessions: rp.stores.sessions, activity: rp.stores.activity, now });
   await app.ready();

@@ -1,4 +1,10 @@
-import { EnvReader, HANDOFF_PROFILE, type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '@jwt-handoff/shared';
+import {
+  EnvReader,
+  HANDOFF_PROFILE,
+  metricsTokenProblem,
+  type SigningAlgorithm,
+  SUPPORTED_ALGORITHMS,
+} from '@jwt-handoff/shared';
 
 /** server2's settings, read once from the environment and frozen. */
 export interface Server2Config {
@@ -38,6 +44,8 @@ export interface Server2Config {
   readonly verifiedTokenCache: boolean;
   /** The most service tokens the cache holds at once (VERIFIED_TOKEN_CACHE_MAX_ENTRIES). */
   readonly verifiedTokenCacheMaxEntries: number;
+  /** Opens GET /metrics to `Authorization: Bearer <token>` (METRICS_TOKEN); unset: loopback only. */
+  readonly metricsToken: string | undefined;
 }
 
 /** Reads server2's configuration from `env` (docs/design.md section 5); reports every bad value at once. */
@@ -86,6 +94,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       min: 1,
       max: 1_000_000,
     }),
+    metricsToken: metricsTokenFrom(read),
   };
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.clientId)) {
     read.problem('CLIENT_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
@@ -105,4 +114,12 @@ function jwksUrl(read: EnvReader, issuerUrl: string): string {
   }
   read.problem('JWKS_URL', `must be an absolute http(s) URL, got "${value}"`);
   return `${issuerUrl}/.well-known/jwks.json`;
+}
+
+/** METRICS_TOKEN: a bearer token that opens GET /metrics beyond loopback; unset by default. */
+function metricsTokenFrom(read: EnvReader): string | undefined {
+  const token = read.raw('METRICS_TOKEN');
+  const problem = token === undefined ? undefined : metricsTokenProblem(token);
+  if (problem) read.problem('METRICS_TOKEN', problem);
+  return token;
 }

@@ -10,7 +10,8 @@ export interface CookieSpec {
  * Cookie names and attributes for a service reachable at `publicUrl` (docs/design.md section 5). All
  * cookies are HttpOnly and SameSite=Lax. Over https they are Secure, and take the `__Host-`
  * prefix (Path=/, no Domain: the browser then refuses any cookie of that name set by a sibling
- * host) or, for a cookie scoped to a narrower path, the `__Secure-` prefix.
+ * host) or, for a cookie scoped to a narrower path, the `__Secure-` prefix (which a sibling host
+ * can still set, so a cookie whose value decides anything should keep Path=/ over https).
  */
 export function cookieSpec(publicUrl: string, baseName: string, path = '/'): CookieSpec {
   const secure = new URL(publicUrl).protocol === 'https:';

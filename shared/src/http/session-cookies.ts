@@ -23,12 +23,15 @@ export interface SessionCookies<S, I> {
 export interface SessionCookiesOptions<S extends { idHash: string }, I> {
   store: CookieSessionStore<S, I>;
   cookie: CookieSpec;
-  /** The cookie's Max-Age, in seconds: the session's absolute lifetime. */
-  maxAgeSec: number;
   now: () => number;
 }
 
-/** Session handling over a store and a cookie, shared by both services. */
+/**
+ * Session handling over a store and a cookie, shared by both services. The cookie has no Max-Age
+ * or Expires: it ends when the browser does, so a shared or borrowed computer closed at the end
+ * of the day does not keep the session on disk. The idle and absolute timeouts are the store's,
+ * enforced on the server whatever the browser keeps.
+ */
 export function createSessionCookies<S extends { idHash: string }, I>(
   options: SessionCookiesOptions<S, I>,
 ): SessionCookies<S, I> {
@@ -58,7 +61,7 @@ export function createSessionCookies<S extends { idHash: string }, I>(
     async start(request, reply, input) {
       await endCurrent(request);
       const { id, session } = await store.create(input, now());
-      reply.setCookie(cookie.name, id, { ...cookie.options, maxAge: options.maxAgeSec });
+      reply.setCookie(cookie.name, id, cookie.options);
       resolved.set(request, Promise.resolve(session));
       return session;
     },

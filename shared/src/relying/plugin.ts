@@ -156,12 +156,12 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   const sessions = createSessionCookies<RelyingSession, HandoffClaims>({
     store: stores.sessions,
     cookie: cookieSpec(settings.publicUrl, settings.sessionCookie),
-    maxAgeSec: Math.floor(stores.sessions.timeouts.absoluteMs / 1000),
     now,
   });
   const stateCookie = new StateCookie({
     publicUrl: settings.publicUrl,
     name: settings.handoffStateCookie,
+    // Over plain http only: over https the state cookie is `__Host-` on `/` (state-cookie.ts).
     path: `${settings.prefix}/handoff`,
     secret: settings.sessionSecret,
     homePath: settings.homePath,

@@ -21,7 +21,10 @@ export interface StateCookieOptions {
   publicUrl: string;
   /** The cookie's name before any prefix (`s2_handoff` on server2). */
   name: string;
-  /** The cookie's Path: the handoff routes (`/handoff`, under the plugin's prefix). */
+  /**
+   * The cookie's Path over plain http: the handoff routes (`/handoff`, under the plugin's
+   * prefix). Over https the Path is `/`, which the `__Host-` prefix requires.
+   */
   path: string;
   /** Signs the cookie (HMAC-SHA256 through @fastify/cookie's signer); never leaves the service. */
   secret: string;
@@ -44,7 +47,14 @@ export class StateCookie {
   private readonly now: () => number;
 
   constructor(options: StateCookieOptions) {
-    this.spec = cookieSpec(options.publicUrl, options.name, options.path);
+    // Over https the cookie is `__Host-` with Path=/, not `__Secure-` with Path=/handoff: a
+    // sibling host (evil.example.com beside app.example.com) may set a `__Secure-` cookie for
+    // the parent domain, and so plant a state it obtained from its own /handoff/start into a
+    // victim's browser, then complete the victim's handoff with its own token (login CSRF).
+    // Browsers refuse a `__Host-` cookie with a Domain, so only this host can set it. Plain http
+    // has no prefix to offer, so there the cookie keeps its narrow path.
+    const https = new URL(options.publicUrl).protocol === 'https:';
+    this.spec = cookieSpec(options.publicUrl, options.name, https ? '/' : options.path);
     this.signer = new Signer(options.secret);
     this.homePath = options.homePath;
     this.now = options.now;

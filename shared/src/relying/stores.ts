@@ -41,7 +41,7 @@ export interface RelyingSession {
 
 /** Where sessions live; created from verified handoff claims. */
 export interface RelyingSessionStore extends CookieSessionStore<RelyingSession, HandoffClaims> {
-  /** The idle and absolute timeouts the store enforces; the cookie's Max-Age follows them. */
+  /** The idle and absolute timeouts the store enforces (the cookie itself ends with the browser). */
   readonly timeouts: SessionTimeouts;
   /** Ends the sessions started from issuer session `sid` (of user `sub`, when given); returns how many. */
   deleteBySid(sid: string, sub: string | undefined): Promise<number>;

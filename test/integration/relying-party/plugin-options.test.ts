@@ -86,11 +86,25 @@ describe('the relyingParty plugin on a bare fastify app', () => {
 
     expect(run.authorize.origin + run.authorize.pathname).toBe(`${ISSUER_URL}/handoff/authorize`);
     expect(run.authorize.searchParams.get('redirect_uri')).toBe(`${PUBLIC_URL}/auth/handoff/callback`);
-    expect(String(run.start.headers['set-cookie'])).toMatch(/^__Secure-s2_handoff=.*Path=\/auth\/handoff/);
+    // Over https the state cookie is `__Host-`, whose Path must be `/`, whatever the prefix.
+    expect(String(run.start.headers['set-cookie'])).toMatch(
+      /^__Host-s2_handoff=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
     expect(run.callback.headers.location).toMatch(/^\/auth\/handoff\/complete\?txn=/);
     expect(run.complete.statusCode).toBe(303);
     expect(run.complete.headers.location).toBe('/private');
     expect((await app.inject({ url: '/handoff/start' })).statusCode).toBe(404);
+  });
+
+  it('scopes the state cookie to the prefixed handoff routes over plain http, where no prefix exists', async () => {
+    const { app, key, clock } = await bareApp({ prefix: '/auth', publicUrl: 'http://app.example' });
+    const run = await handoffThrough(app, key, clock, '/auth');
+
+    expect(String(run.start.headers['set-cookie'])).toMatch(
+      /^s2_handoff=[^;]+; Max-Age=600; Path=\/auth\/handoff; HttpOnly; SameSite=Lax$/,
+    );
+    expect(run.complete.statusCode).toBe(303);
+    expect(run.complete.headers.location).toBe('/private');
   });
 
   it('names its cookies as told, with the __Host- prefix over https, and opens the guarded route', async () => {
@@ -99,7 +113,7 @@ describe('the relyingParty plugin on a bare fastify app', () => {
     });
     const run = await handoffThrough(app, key, clock);
 
-    expect(run.stateCookie).toMatch(/^__Secure-billing_handoff=/);
+    expect(run.stateCookie).toMatch(/^__Host-billing_handoff=/);
     const session = String(
       [run.complete.headers['set-cookie']].flat().find((c) => String(c).includes('billing_session')),
     );

@@ -166,10 +166,15 @@ describe('session timeouts', () => {
     expect((await browse(short.app, jar, { url: '/' })).statusCode).toBe(303);
   });
 
-  it('gives the session cookie a Max-Age of the absolute timeout', async () => {
+  it('sets the session cookie without Max-Age or Expires: it ends with the browser', async () => {
     const response = await signIn(server.app, new CookieJar());
 
-    expect(responseCookie(response, 's1_session')?.maxAge).toBe(ABSOLUTE_MS / 1000);
+    const header = [response.headers['set-cookie']]
+      .flat()
+      .find((cookie) => cookie?.startsWith('s1_session='));
+    expect(header).toMatch(/^s1_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(responseCookie(response, 's1_session')).not.toHaveProperty('maxAge');
+    expect(responseCookie(response, 's1_session')).not.toHaveProperty('expires');
   });
 });
 

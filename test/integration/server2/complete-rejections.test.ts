@@ -1,4 +1,4 @@
-import { setCookieOf } from '@jwt-handoff/testkit';
+import { setCookieOf, setCookiesOf } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   Browser,
@@ -9,6 +9,7 @@ import {
   signCookieValue,
   startHandoff,
   startServer2,
+  stateOf,
   txnOf,
 } from './helpers.js';
 
@@ -128,6 +129,26 @@ describe('GET /handoff/complete refuses with state_mismatch', () => {
     expectRefusedPage(await attacker.get(`/handoff/complete?txn=${txn}`), 'txn_unknown');
   });
 
+  it("login CSRF over https: a state cookie planted by a sibling host, holding the attacker's own state", async () => {
+    const server = await startServer2({ env: { PUBLIC_URL: 'https://app.example' } });
+    // The attacker starts a handoff of their own: a genuine, signed state cookie for their state...
+    const attacker = await server.app.inject({ url: '/handoff/start' });
+    const attackerCookie = setCookiesOf(attacker).find((cookie) => cookie.name.endsWith('s2_handoff'));
+    const txn = txnOf(
+      await postCallback(server, await server.mint({ sub: 'user-mallory', nonce: stateOf(attacker) })),
+    );
+    // ...and from evil.example, a sibling of app.example, sets it for the parent domain, as a
+    // browser allows for a `__Secure-` name (`Domain=example; Secure`) but never for `__Host-`.
+    const victim = new Browser(server);
+    victim.cookies.set('__Secure-s2_handoff', attackerCookie?.value as string, '/handoff');
+
+    const response = await victim.get(`/handoff/complete?txn=${txn}`);
+
+    expectRefusedPage(response, 'state_mismatch');
+    expect(setCookieOf(response, '__Host-s2_session')).toBeUndefined();
+    await expectSignedOut(victim);
+  });
+
   it("a cookie whose payload was swapped for one carrying the token's nonce, under the genuine signature", async () => {
     const server = await startServer2();
     const browser = new Browser(server);
@@ -205,7 +226,7 @@ describe('GET /handoff/complete refuses with state_mismatch', () => {
 });
 
 describe('the state cookie', () => {
-  it('is only sent back under /handoff', async () => {
+  it('is only sent back under /handoff over plain http', async () => {
     const server = await startServer2();
     const browser = new Browser(server);
     await startHandoff(browser);

@@ -87,7 +87,8 @@ describe('the browser handoff, end to end', () => {
 
     const session = setCookieOf(response, 's2_session');
     expect(session?.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(session?.attributes).toEqual({ 'max-age': '43200', path: '/', httponly: true, samesite: 'Lax' });
+    // No Max-Age or Expires: the cookie ends with the browser; the timeouts are the server's.
+    expect(session?.attributes).toEqual({ path: '/', httponly: true, samesite: 'Lax' });
     const handoff = setCookieOf(response, 's2_handoff');
     expect(handoff?.value).toBe('');
     expect(handoff?.attributes).toMatchObject({ 'max-age': '0', path: '/handoff' });
@@ -186,15 +187,24 @@ describe('the browser handoff, end to end', () => {
     expect(new URL(String(start.headers.location)).searchParams.get('redirect_uri')).toBe(
       'https://app.example/handoff/callback',
     );
-    expect(setCookieOf(start, '__Secure-s2_handoff')?.attributes).toMatchObject({
+    // __Host-, so no sibling host can plant one; the prefix requires Path=/.
+    expect(setCookieOf(start, '__Host-s2_handoff')?.attributes).toEqual({
+      'max-age': '600',
+      path: '/',
+      httponly: true,
       secure: true,
-      path: '/handoff',
+      samesite: 'Lax',
     });
+    expect(setCookieOf(start, '__Secure-s2_handoff')).toBeUndefined();
 
     const txn = txnOf(await postCallback(server, await server.mint({ nonce: stateOf(start) })));
     const complete = await browser.get(`/handoff/complete?txn=${txn}`);
 
     expect(complete.statusCode).toBe(303);
+    expect(setCookieOf(complete, '__Host-s2_handoff')).toMatchObject({
+      value: '',
+      attributes: { path: '/' },
+    });
     expect(setCookieOf(complete, '__Host-s2_session')?.attributes).toMatchObject({ secure: true, path: '/' });
     expect((await browser.get('/me')).statusCode).toBe(200);
   });

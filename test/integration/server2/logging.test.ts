@@ -67,4 +67,23 @@ describe('logs', () => {
       expect(text).not.toContain(secret);
     }
   });
+
+  it('mask a one-time value nested in a query value, at every depth', async () => {
+    const logs = logCollector();
+    const server = await startServer2({ env: { LOG_LEVEL: 'info' }, logStream: logs.stream });
+    const browser = new Browser(server);
+    const [state, txn, deeper] = ['state', 'txn', 'deeper'].map((name) => `${name}-${'x'.repeat(24)}-secret`);
+
+    // A page that needs a session sends the browser to /handoff/start with the page's URL, its
+    // query and all, in return_to: the request that follows logs it one level down.
+    const home = await browser.get(`/?txn=${txn}&state=${state}`, { accept: 'text/html' });
+    expect(home.statusCode).toBe(303);
+    expect((await browser.get(String(home.headers.location))).statusCode).toBe(303);
+    const nested = `/handoff/start?return_to=${encodeURIComponent(`/a?return_to=${encodeURIComponent(`/b?state=${deeper}`)}`)}`;
+    expect((await browser.get(nested)).statusCode).toBe(303);
+
+    const text = logs.text();
+    expect(text).toContain('"url":"/handoff/start?return_to=%2F%3Ftxn%3D***%26state%3D***"');
+    for (const secret of [state, txn, deeper]) expect(text).not.toContain(secret);
+  });
 });

@@ -126,11 +126,14 @@ describe('session timeouts', () => {
     expectJsonError(await browser.get('/me'), 401, 'session_missing');
   });
 
-  it('gives the session cookie the absolute timeout as its Max-Age', async () => {
+  it('sets the session cookie without Max-Age or Expires: it ends with the browser', async () => {
     const server = await startServer2({ env });
     const { response } = await signIn(server, new Browser(server));
 
-    expect(setCookieOf(response, 's2_session')?.attributes['max-age']).toBe('600');
+    const attributes = setCookieOf(response, 's2_session')?.attributes;
+    expect(attributes).toMatchObject({ path: '/', httponly: true });
+    expect(attributes).not.toHaveProperty('max-age');
+    expect(attributes).not.toHaveProperty('expires');
   });
 });
 

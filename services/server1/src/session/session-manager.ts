@@ -29,7 +29,6 @@ export interface SessionManagerOptions {
   sessions: SessionStore;
   users: UserStore;
   cookie: CookieSpec;
-  absoluteTimeoutMs: number;
   now: () => number;
 }
 
@@ -38,7 +37,6 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   const cookies = createSessionCookies({
     store: options.sessions,
     cookie: options.cookie,
-    maxAgeSec: Math.floor(options.absoluteTimeoutMs / 1000),
     now: options.now,
   });
   return {
