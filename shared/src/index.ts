@@ -28,7 +28,7 @@ export { loggerOptions, maskSecretQuery } from './http/logger-options.js';
 export { type Labels, MetricsRegistry, type MetricsRegistryOptions } from './http/metrics.js';
 export { safeReturnTo } from './http/return-to.js';
 export { type ListenOptions, runService } from './http/run-service.js';
-export { isSameOriginRequest, requireSameOriginSignOut, secretsEqual } from './http/same-origin.js';
+export { isSameOriginRequest, secretsEqual } from './http/same-origin.js';
 export {
   type CookieSessionStore,
   createSessionCookies,
@@ -39,6 +39,7 @@ export {
   touchIntervalMs,
 } from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
+export { requireSignOutForm, SIGN_OUT_TOKEN_FIELD, signOutToken } from './http/sign-out-token.js';
 export { createJwksClient, type JwksClient, type JwksClientStats } from './keys/jwks-client.js';
 export type { JwksFetchOutcome, JwksMissReason } from './keys/jwks-client-metrics.js';
 export { JWKS_CLIENT_DEFAULTS, type JwksClientOptions } from './keys/jwks-client-options.js';

@@ -1,4 +1,5 @@
 import {
+  cookieSpec,
   createServiceApp,
   healthRoutes,
   type KeySource,
@@ -71,7 +72,12 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   });
   const { relyingParty: rp } = app;
   await app.register(healthRoutes, { isReady: rp.isReady, metrics });
-  await app.register(accountRoutes, { publicUrl: config.publicUrl, endSession: rp.endSession });
+  await app.register(accountRoutes, {
+    publicUrl: config.publicUrl,
+    sessionCookie: cookieSpec(config.publicUrl, rp.options.sessionCookie).name,
+    currentSession: rp.currentSession,
+    endSession: rp.endSession,
+  });
   await app.register(apiRoutes, { sessions: rp.stores.sessions, activity: rp.stores.activity, now });
   await app.ready();
   return app;

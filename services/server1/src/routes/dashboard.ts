@@ -22,6 +22,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
     const signedIn = await sessions.current(request);
     if (!signedIn) return reply.redirect('/login?return_to=%2F', 303);
     const activity = await activityPanel(signedIn.user.id);
-    return sendPage(reply, dashboardPage({ user: signedIn.user, clients: config.clients, activity }));
+    const { user, signOutToken } = signedIn;
+    return sendPage(reply, dashboardPage({ user, clients: config.clients, activity, signOutToken }));
   });
 }

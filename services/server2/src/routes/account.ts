@@ -1,23 +1,30 @@
-import { type RelyingParty, requireSameOriginSignOut, sendPage } from '@jwt-handoff/shared';
-import type { FastifyInstance } from 'fastify';
+import { type RelyingParty, requireSignOutForm, sendPage, signOutToken } from '@jwt-handoff/shared';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { homePage, signedOutPage } from '../views/pages.js';
 
 /** What the account routes use, besides the plugin's `app.requireSession()`. */
 export interface AccountRoutesOptions {
   /** server2's public URL: sign-out posts must come from this origin. */
   publicUrl: string;
+  /** The name the browser sends the plugin's session cookie under (`__Host-` prefixed on https). */
+  sessionCookie: string;
+  currentSession: RelyingParty['currentSession'];
   endSession: RelyingParty['endSession'];
 }
 
 /**
  * GET / (sends a browser without a session to sign in), GET /me (401 without one), POST /logout
- * and the signed-out page. Sessions come from the relying-party plugin.
+ * and the signed-out page. Sessions come from the relying-party plugin. The sign-out form carries
+ * the session's sign-out token (docs/design.md section 5).
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
-  const { publicUrl, endSession } = options;
+  const { publicUrl, sessionCookie, currentSession, endSession } = options;
+
+  // The session was found by this cookie, so the cookie holds its id.
+  const signOutTokenOf = (request: FastifyRequest) => signOutToken(request.cookies[sessionCookie] as string);
 
   app.get('/', { config: { html: true }, preHandler: app.requireSession() }, async (request, reply) =>
-    sendPage(reply, homePage(request.relyingSession)),
+    sendPage(reply, homePage(request.relyingSession, signOutTokenOf(request))),
   );
 
   app.get('/me', { preHandler: app.requireSession({ redirect: false }) }, async (request, reply) => {
@@ -39,7 +46,8 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
   });
 
   app.post('/logout', { config: { html: true } }, async (request, reply) => {
-    requireSameOriginSignOut(request, publicUrl);
+    const session = await currentSession(request);
+    requireSignOutForm(request, publicUrl, session && signOutTokenOf(request));
     await endSession(request, reply);
     return reply.redirect('/signed-out', 303);
   });
