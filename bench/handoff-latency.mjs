@@ -2,7 +2,7 @@
 // The time of one full handoff over loopback, with both services as real processes (the
 // end-to-end setup): median of N runs, for a new browser that must sign in, and for one whose
 // server1 session is alive. Usage: node bench/handoff-latency.mjs [runs]
-import { Browser, handoff, startPair } from '@jwt-handoff/testkit';
+import { Browser, handoff, signOut, startPair } from '@jwt-handoff/testkit';
 import { median, percentile } from './lib/stats.mjs';
 
 const runs = Number(process.argv[2] ?? 100);
@@ -21,7 +21,7 @@ try {
     let started = performance.now();
     await handoff(new Browser(), pair.server2.url, credentials);
     withLogin.push(performance.now() - started);
-    await returning.fetch('POST', `${pair.server2.url}/logout`, '');
+    await signOut(returning, `${pair.server2.url}/`);
     started = performance.now();
     const run = await handoff(returning, pair.server2.url, credentials);
     withSession.push(performance.now() - started);

@@ -36,7 +36,7 @@ export {
 } from './http/metrics-access.js';
 export { safeReturnTo } from './http/return-to.js';
 export { type ListenOptions, runService } from './http/run-service.js';
-export { isSameOriginRequest, requireSameOriginSignOut, secretsEqual } from './http/same-origin.js';
+export { isSameOriginRequest, secretsEqual } from './http/same-origin.js';
 export { HSTS_POLICY, securityHeaders } from './http/security-headers.js';
 export {
   type CookieSessionStore,
@@ -48,6 +48,7 @@ export {
   touchIntervalMs,
 } from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
+export { requireSignOutForm, SIGN_OUT_TOKEN_FIELD, signOutToken } from './http/sign-out-token.js';
 export { createJwksClient, type JwksClient, type JwksClientStats } from './keys/jwks-client.js';
 export type { JwksFetchOutcome, JwksMissReason } from './keys/jwks-client-metrics.js';
 export { JWKS_CLIENT_DEFAULTS, type JwksClientOptions } from './keys/jwks-client-options.js';

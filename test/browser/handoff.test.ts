@@ -24,8 +24,8 @@ describe('the handoff in a real browser', () => {
     return browser.context.pages()[0] ?? browser.context.newPage();
   }
 
-  async function signIn(page: Page, step: string): Promise<void> {
-    await page.fill('#username', 'alice');
+  async function signIn(page: Page, step: string, username = 'alice'): Promise<void> {
+    await page.fill('#username', username);
     await page.fill('#password', pair.demoPassword);
     await screenshot(page, `${step}-login-filled`);
     await Promise.all([page.waitForURL(`${pair.server2.url}/`), page.click('button[type=submit]')]);
@@ -119,6 +119,25 @@ describe('the handoff in a real browser', () => {
     await page.goto(`${pair.server2.url}/`);
     expect(page.url()).toMatch(new RegExp(`^${pair.server1.url}/login`));
     await screenshot(page, '5-server2-asks-to-sign-in-again');
+  });
+
+  // As bob: signing out everywhere revokes the user's handoff tokens of that second on server2,
+  // which must not touch the other tests' alice.
+  it('signs out everywhere with the dashboard button, which posts its sign-out token', async () => {
+    const page = await openBrowser();
+    await page.goto(`${pair.server2.url}/`);
+    await signIn(page, '7', 'bob');
+
+    await page.goto(`${pair.server1.url}/`);
+    const token = await page.inputValue('form[action="/logout/everywhere"] input[name="csrf_token"]');
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await Promise.all([
+      page.waitForURL(/\/login\?signed_out=1/),
+      page.click('form[action="/logout/everywhere"] button'),
+    ]);
+    await screenshot(page, '7-signed-out-everywhere');
+
+    await expect.poll(() => statusOf(page, `${pair.server2.url}/me`), { timeout: 2000 }).toBe(401);
   });
 
   it('keeps every session cookie out of reach of page scripts (HttpOnly)', async () => {

@@ -18,6 +18,7 @@ import {
   freePort,
   handoff,
   type ServiceProcess,
+  signOut,
   startService,
   tempDir,
   within,
@@ -307,8 +308,8 @@ describe('the shared package, packed and installed outside the workspace', () =>
 
     const home = await browser.fetch('GET', `${appUrl}/`);
     expect(home.status).toBe(200);
-    const out = await browser.fetch('POST', `${server1Url}/logout`, '', { origin: server1Url });
-    expect(out.status).toBe(303);
+    const out = await signOut(browser, `${server1Url}/`);
+    expect(out.url).toBe(`${server1Url}/login?signed_out=1`);
     await within(2000, async () => (await browser.fetch('GET', `${appUrl}/`)).status !== 200);
     const after = await browser.fetch('GET', `${appUrl}/`);
     expect(after.status).toBe(303);

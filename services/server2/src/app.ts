@@ -72,7 +72,12 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   });
   const { relyingParty: rp } = app;
   await app.register(healthRoutes, { isReady: rp.isReady, metrics, metricsToken: config.metricsToken });
-  await app.register(accountRoutes, { publicUrl: config.publicUrl, endSession: rp.endSession });
+  await app.register(accountRoutes, {
+    publicUrl: config.publicUrl,
+    currentSession: rp.currentSession,
+    signOutToken: rp.signOutToken,
+    endSession: rp.endSession,
+  });
   await app.register(apiRoutes, { sessions: rp.stores.sessions, activity: rp.stores.activity, now });
   await app.ready();
   return app;

@@ -1,28 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
 
 /**
  * False when the browser says the request came from another origin. Browsers send `Origin` on
  * every POST and `Sec-Fetch-Site` on every request; a client that sends neither (curl, a test)
- * is not a browser being abused, so the CSRF token alone decides for it.
+ * is not a browser being abused, so the CSRF token alone decides for it. A second layer, then,
+ * never a form's only guard.
  */
 export function isSameOriginRequest(request: FastifyRequest, publicUrl: string): boolean {
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== new URL(publicUrl).origin) return false;
   const site = request.headers['sec-fetch-site'];
   return site === undefined || site === 'same-origin' || site === 'none';
-}
-
-/**
- * The guard of the sign-out forms: they carry no token of their own, because the session cookie
- * is SameSite=Lax (no other site's form can post it); this turns away what Lax lets through, a
- * sibling port on the same host. Throws 403 `csrf_failed`.
- */
-export function requireSameOriginSignOut(request: FastifyRequest, publicUrl: string): void {
-  if (!isSameOriginRequest(request, publicUrl)) {
-    throw new AppError('csrf_failed', 'This sign-out was not sent from this site.');
-  }
 }
 
 /** Compares two secrets in time that does not depend on where they differ. */

@@ -7,6 +7,7 @@ import { cookieSpec } from '../http/cookie-policy.js';
 import { createErrorHandler, sendAppError } from '../http/error-handler.js';
 import { MetricsRegistry } from '../http/metrics.js';
 import { createSessionCookies } from '../http/session-cookies.js';
+import { signOutToken } from '../http/sign-out-token.js';
 import { createJwksClient } from '../keys/jwks-client.js';
 import type { KeySource } from '../keys/key-source.js';
 import { type HandoffClaims, handoffVerifierOptions } from '../tokens/handoff-token.js';
@@ -43,6 +44,11 @@ export interface RelyingParty {
   currentSession(request: FastifyRequest): Promise<RelyingSession | undefined>;
   /** Ends the browser's session, if any, and clears its cookie. */
   endSession(request: FastifyRequest, reply: FastifyReply): Promise<RelyingSession | undefined>;
+  /**
+   * The sign-out form's CSRF token for the session cookie this request carries (undefined without
+   * one): put it in the app's sign-out form, and check it with `requireSignOutForm`.
+   */
+  signOutToken(request: FastifyRequest): string | undefined;
   /** The path that starts a handoff returning to `returnTo` (a path of this service). */
   startPath(returnTo: string): string;
 }
@@ -153,9 +159,10 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   );
 
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
+  const sessionCookie = cookieSpec(settings.publicUrl, settings.sessionCookie);
   const sessions = createSessionCookies<RelyingSession, HandoffClaims>({
     store: stores.sessions,
-    cookie: cookieSpec(settings.publicUrl, settings.sessionCookie),
+    cookie: sessionCookie,
     now,
   });
   const stateCookie = new StateCookie({
@@ -185,6 +192,10 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
     isReady,
     currentSession: (request) => sessions.current(request),
     endSession: (request, reply) => sessions.end(request, reply),
+    signOutToken: (request) => {
+      const id = request.cookies[sessionCookie.name];
+      return id ? signOutToken(id) : undefined;
+    },
     startPath: (returnTo) => `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}`,
   };
   app.decorate('relyingParty', relyingParty);

@@ -1,4 +1,4 @@
-import { Browser, handoff } from '@jwt-handoff/testkit';
+import { Browser, handoff, signOut } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
 import { useE2eTarget } from '../support.js';
 
@@ -26,7 +26,7 @@ describe('the browser handoff between the two services', () => {
   it('needs no password for a second handoff while the server1 session lives', async () => {
     const browser = new Browser();
     await handoff(browser, e2e.target.server2Url, e2e.alice);
-    await browser.fetch('POST', `${e2e.target.server2Url}/logout`, '');
+    await signOut(browser, `${e2e.target.server2Url}/`);
     const second = await handoff(browser, e2e.target.server2Url, e2e.alice, '/me');
     expect(second.askedForPassword).toBe(false);
     expect(second.page.status).toBe(200);
@@ -74,11 +74,9 @@ describe('the browser handoff between the two services', () => {
   it('answers 401 on /me once the user signs out of server2', async () => {
     const browser = new Browser();
     await handoff(browser, e2e.target.server2Url, e2e.alice);
-    const out = await browser.fetch('POST', `${e2e.target.server2Url}/logout`, '', {
-      origin: e2e.target.server2Url,
-    });
-    expect(out.status).toBe(303);
-    expect(out.headers.get('location')).toBe('/signed-out');
+    const out = await signOut(browser, `${e2e.target.server2Url}/`);
+    expect(out.trail.map((url) => new URL(url).pathname)).toEqual(['/logout', '/signed-out']);
+    expect(out.status).toBe(200);
     const me = await browser.fetch('GET', `${e2e.target.server2Url}/me`);
     expect(me.status).toBe(401);
     expect(JSON.parse(me.body).reason).toBe('session_missing');

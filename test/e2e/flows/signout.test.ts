@@ -1,4 +1,4 @@
-import { Browser, handoff, within } from '@jwt-handoff/testkit';
+import { Browser, handoff, signOut, within } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
 import { meStatus, useE2eTarget } from '../support.js';
 
@@ -12,12 +12,30 @@ describe('sign-out that reaches server2, and service calls', () => {
     await handoff(browser, e2e.target.server2Url, e2e.alice);
     expect(await meStatus(browser, e2e.target.server2Url)).toBe(200);
 
-    const out = await browser.fetch('POST', `${e2e.target.server1Url}/logout`, '', {
-      origin: e2e.target.server1Url,
-    });
-    expect(out.status).toBe(303);
+    const out = await signOut(browser, `${e2e.target.server1Url}/`);
+    expect(out.trail.map((url) => new URL(url).pathname)).toEqual(['/logout', '/login']);
+    expect(out.url).toBe(`${e2e.target.server1Url}/login?signed_out=1`);
 
     await within(2000, async () => (await meStatus(browser, e2e.target.server2Url)) === 401);
+  });
+
+  it('refuses, on both services, a sign-out posted without the token of its page', async () => {
+    const browser = new Browser();
+    await handoff(browser, e2e.target.server2Url, e2e.alice);
+
+    // No csrf_token, and neither Origin nor Sec-Fetch-Site: what passed before the token.
+    for (const url of [
+      `${e2e.target.server1Url}/logout`,
+      `${e2e.target.server1Url}/logout/everywhere`,
+      `${e2e.target.server2Url}/logout`,
+    ]) {
+      const refused = await browser.fetch('POST', url, '');
+      expect(refused.status, url).toBe(403);
+      expect(refused.body, url).toContain('<code data-reason>csrf_failed</code>');
+    }
+
+    expect((await browser.open(`${e2e.target.server1Url}/`)).url).toBe(`${e2e.target.server1Url}/`);
+    expect(await meStatus(browser, e2e.target.server2Url)).toBe(200);
   });
 
   it('ends only the sessions that came from the server1 session that signed out', async () => {
@@ -26,7 +44,7 @@ describe('sign-out that reaches server2, and service calls', () => {
     await handoff(first, e2e.target.server2Url, e2e.alice);
     await handoff(second, e2e.target.server2Url, e2e.alice);
 
-    await first.fetch('POST', `${e2e.target.server1Url}/logout`, '');
+    await signOut(first, `${e2e.target.server1Url}/`);
     await within(2000, async () => (await meStatus(first, e2e.target.server2Url)) === 401);
     expect(await meStatus(second, e2e.target.server2Url)).toBe(200);
   });
@@ -43,8 +61,8 @@ describe('sign-out that reaches server2, and service calls', () => {
     const pending = await browser.open(`${e2e.target.server2Url}/handoff/start?return_to=%2F`);
     expect(pending.url).toContain('/handoff/authorize');
 
-    const everywhere = await browser.fetch('POST', `${e2e.target.server1Url}/logout/everywhere`, '');
-    expect(everywhere.status).toBe(303);
+    const everywhere = await signOut(browser, `${e2e.target.server1Url}/`, '/logout/everywhere');
+    expect(everywhere.url).toBe(`${e2e.target.server1Url}/login?signed_out=1`);
     await within(2000, async () => (await meStatus(browser, e2e.target.server2Url)) === 401);
 
     const late = await browser.submitForm(pending, '/handoff/callback');
@@ -55,7 +73,7 @@ describe('sign-out that reaches server2, and service calls', () => {
   it('accepts new handoffs once the revocation second has passed', async () => {
     const browser = new Browser();
     await handoff(browser, e2e.target.server2Url, { username: 'bob', password: e2e.target.demoPassword });
-    await browser.fetch('POST', `${e2e.target.server1Url}/logout/everywhere`, '');
+    await signOut(browser, `${e2e.target.server1Url}/`, '/logout/everywhere');
     await within(2000, async () => (await meStatus(browser, e2e.target.server2Url)) === 401);
     // Tokens issued in the revocation's own second are refused (documented); the next is fine.
     await new Promise((resolve) => setTimeout(resolve, 1100));

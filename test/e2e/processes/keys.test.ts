@@ -4,6 +4,7 @@ import {
   handoff,
   runKeysCommand,
   type ServicePair,
+  signOut,
   startPair,
   within,
 } from '@jwt-handoff/testkit';
@@ -57,8 +58,8 @@ describe('keys: rotation, outage and flood', () => {
       const browser = new Browser();
       await handoff(browser, server2.url, credentials);
       while (running) {
-        await browser.fetch('POST', `${server2.url}/logout`, '');
         try {
+          await signOut(browser, `${server2.url}/`);
           const run = await handoff(browser, server2.url, credentials);
           kidsSeen.add(
             JSON.parse(Buffer.from(run.token.split('.')[0] as string, 'base64url').toString()).kid,

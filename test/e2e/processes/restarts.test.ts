@@ -1,4 +1,4 @@
-import { Browser, handoff, type ServicePair, startPair, within } from '@jwt-handoff/testkit';
+import { Browser, handoff, type ServicePair, signOut, startPair, within } from '@jwt-handoff/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meStatus } from '../support.js';
 
@@ -61,7 +61,7 @@ describe('restarts and outages of real processes', () => {
     await handoff(browser, pair.server2.url, credentials);
 
     expect(await pair.server2.stop()).toBe(0);
-    await browser.fetch('POST', `${pair.server1.url}/logout`, '');
+    await signOut(browser, `${pair.server1.url}/`);
     const metrics = await (await fetch(`${pair.server1.url}/metrics`)).text();
     expect(metrics).toMatch(/server1_logout_outbox_depth [1-9]/);
 
@@ -77,7 +77,7 @@ describe('restarts and outages of real processes', () => {
     await handoff(browser, pair.server2.url, credentials);
 
     await pair.server2.stop();
-    await browser.fetch('POST', `${pair.server1.url}/logout`, '');
+    await signOut(browser, `${pair.server1.url}/`);
     expect(await pair.server1.stop()).toBe(0);
     await pair.server1.start();
     await pair.server2.start();

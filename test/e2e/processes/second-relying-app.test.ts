@@ -4,6 +4,7 @@ import {
   freePort,
   handoff,
   type ServicePair,
+  signOut,
   startPair,
   tempDir,
   within,
@@ -110,8 +111,8 @@ describe('a second relying app on the plugin, next to server2', () => {
     await handoff(browser, billingUrl, alice());
     await handoff(browser, pair.server2.url, alice());
 
-    const out = await browser.fetch('POST', `${pair.server1.url}/logout`, '', { origin: pair.server1.url });
-    expect(out.status).toBe(303);
+    const out = await signOut(browser, `${pair.server1.url}/`);
+    expect(out.url).toBe(`${pair.server1.url}/login?signed_out=1`);
     await within(2000, async () => (await me(browser, billingUrl)) === 401);
     await within(2000, async () => (await me(browser, pair.server2.url)) === 401);
   });

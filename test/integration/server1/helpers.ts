@@ -5,6 +5,7 @@ import { buildApp, createScryptHasher, loadConfig, type Server1Config } from '@j
 import {
   browse,
   type CookieJar,
+  findForm,
   formPost,
   hiddenField,
   type KeysCliRun,
@@ -117,6 +118,30 @@ export async function signIn(
       password,
     }),
   );
+}
+
+/** server1's two sign-out forms, by where they post. */
+export type SignOutPath = '/logout' | '/logout/everywhere';
+
+/**
+ * Presses a sign-out button on the dashboard of the browser `jar`, like a user would: the form's
+ * own fields (its hidden `csrf_token`) posted with this site's Origin. Returns the POST's response.
+ */
+export async function signOutWithForm(
+  app: FastifyInstance,
+  jar: CookieJar,
+  path: SignOutPath = '/logout',
+): Promise<LightMyRequestResponse> {
+  const dashboard = await browse(app, jar, { url: '/' });
+  if (dashboard.statusCode !== 200) throw new Error(`the dashboard answered ${dashboard.statusCode}`);
+  const form = findForm(dashboard.body, path);
+  return browse(app, jar, formPost(path, form.fields, { origin: PUBLIC_URL }));
+}
+
+/** The sign-out token the dashboard of the browser `jar` puts in its sign-out forms. */
+export async function signOutTokenOf(app: FastifyInstance, jar: CookieJar): Promise<string> {
+  const dashboard = await browse(app, jar, { url: '/' });
+  return hiddenField(dashboard.body, 'csrf_token');
 }
 
 /** The reason code a page carries, in `data-reason="…"` or `<code data-reason>…</code>`. */

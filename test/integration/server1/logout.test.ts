@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { browse, CookieJar, hiddenField, testClock, waitFor } from '@jwt-handoff/testkit';
+import { browse, CookieJar, findForm, formPost, hiddenField, testClock, waitFor } from '@jwt-handoff/testkit';
 import { tempDataDir } from '@jwt-handoff/testkit/vitest';
 import Database from 'better-sqlite3';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
@@ -17,7 +17,10 @@ import {
   publishedKeys,
   SERVER2_CALLBACK,
   type Server1Harness,
+  type SignOutPath,
   signIn,
+  signOutTokenOf,
+  signOutWithForm,
   startFakeClient,
   startServer1,
   userIdOf,
@@ -66,8 +69,8 @@ async function handedOff(server: Server1Harness, username = 'alice'): Promise<Co
 }
 
 /** Presses a sign-out button on server1's dashboard. */
-function signOut(server: Server1Harness, jar: CookieJar, path: '/logout' | '/logout/everywhere' = '/logout') {
-  return browse(server.app, jar, { method: 'POST', url: path, headers: { origin: PUBLIC_URL } });
+function signOut(server: Server1Harness, jar: CookieJar, path: SignOutPath = '/logout') {
+  return signOutWithForm(server.app, jar, path);
 }
 
 async function isSignedIn(server: Server1Harness, jar: CookieJar): Promise<boolean> {
@@ -173,7 +176,11 @@ describe('POST /logout', () => {
   it('without a session answers 303 and tells no client anything', async () => {
     const server = await startWithClient();
 
-    const response = await signOut(server, new CookieJar());
+    const response = await browse(
+      server.app,
+      new CookieJar(),
+      formPost('/logout', {}, { origin: PUBLIC_URL }),
+    );
 
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/login?signed_out=1');
@@ -187,11 +194,16 @@ describe('POST /logout', () => {
     const jar = await signedIn(server);
     const sid = await handoffSid(server, jar);
 
-    const response = await browse(server.app, jar, {
-      method: 'POST',
-      url: '/logout',
-      headers: { origin: 'http://localhost:4002' },
-    });
+    // With the right token: the Origin check is a layer of its own.
+    const response = await browse(
+      server.app,
+      jar,
+      formPost(
+        '/logout',
+        { csrf_token: await signOutTokenOf(server.app, jar) },
+        { origin: 'http://localhost:4002' },
+      ),
+    );
 
     expect(response.statusCode).toBe(403);
     expect(pageReason(response.body)).toBe('csrf_failed');
@@ -244,11 +256,15 @@ describe('POST /logout/everywhere', () => {
     const server = await startWithClient();
     const [laptop, phone] = [await handedOff(server), await handedOff(server)];
 
-    const response = await browse(server.app, laptop, {
-      method: 'POST',
-      url: '/logout/everywhere',
-      headers: { origin: 'https://evil.example' },
-    });
+    const response = await browse(
+      server.app,
+      laptop,
+      formPost(
+        '/logout/everywhere',
+        { csrf_token: await signOutTokenOf(server.app, laptop) },
+        { origin: 'https://evil.example' },
+      ),
+    );
 
     expect(response.statusCode).toBe(403);
     expect(pageReason(response.body)).toBe('csrf_failed');
@@ -257,6 +273,151 @@ describe('POST /logout/everywhere', () => {
     expect(await outboxDepth(server)).toBe(0);
   });
 });
+
+describe.each<SignOutPath>(['/logout', '/logout/everywhere'])(
+  "POST %s and the session's sign-out token",
+  (path) => {
+    /** Asserts that `response` refused the sign-out and that nothing was signed out. */
+    async function expectRefused(
+      server: Server1Harness,
+      response: { statusCode: number; body: string },
+      jar: CookieJar,
+    ) {
+      expect(response.statusCode).toBe(403);
+      expect(response.body).toMatch(/^<!doctype html>/i);
+      expect(pageReason(response.body)).toBe('csrf_failed');
+      expect(await isSignedIn(server, jar)).toBe(true);
+      expect(await outboxDepth(server)).toBe(0);
+    }
+
+    it('refuses a post without the token and without Origin or Sec-Fetch-Site, and ends nothing', async () => {
+      const server = await startWithClient();
+      const jar = await signedIn(server);
+
+      // What a client that is no browser, or a browser sending neither header, posts.
+      const response = await browse(server.app, jar, formPost(path, {}));
+
+      await expectRefused(server, response, jar);
+    });
+
+    it('refuses a post without any body', async () => {
+      const server = await startWithClient();
+      const jar = await signedIn(server);
+
+      const response = await browse(server.app, jar, { method: 'POST', url: path });
+
+      await expectRefused(server, response, jar);
+    });
+
+    it.each<[string, (own: string, sessionId: string) => string]>([
+      ['empty', () => 'csrf_token='],
+      ['made up, of the right length', () => `csrf_token=${'A'.repeat(43)}`],
+      ['one character off', (own) => `csrf_token=${own.slice(0, -1)}${own.endsWith('A') ? 'B' : 'A'}`],
+      ['the session id itself', (_own, sessionId) => `csrf_token=${sessionId}`],
+      ['sent twice', (own) => `csrf_token=${own}&csrf_token=${own}`],
+    ])('refuses a token that is %s', async (_what, body) => {
+      const server = await startWithClient();
+      const jar = await signedIn(server);
+      const payload = body(await signOutTokenOf(server.app, jar), jar.get('s1_session') as string);
+
+      const response = await browse(server.app, jar, {
+        ...formPost(path, {}, { origin: PUBLIC_URL }),
+        payload,
+      });
+
+      await expectRefused(server, response, jar);
+    });
+
+    it.each([
+      ['another user', 'bob'],
+      ['the same user on another device', 'alice'],
+    ])('refuses the token of another session, of %s', async (_whose, username) => {
+      const server = await startWithClient();
+      const victim = await signedIn(server);
+      const other = await signedIn(server, username);
+      const othersToken = await signOutTokenOf(server.app, other);
+      expect(othersToken).not.toBe(await signOutTokenOf(server.app, victim));
+
+      const response = await browse(
+        server.app,
+        victim,
+        formPost(path, { csrf_token: othersToken }, { origin: PUBLIC_URL }),
+      );
+
+      await expectRefused(server, response, victim);
+      expect(await isSignedIn(server, other)).toBe(true);
+    });
+
+    it("refuses the token of the browser's own earlier session", async () => {
+      const server = await startWithClient();
+      const jar = await signedIn(server);
+      const earlier = await signOutTokenOf(server.app, jar);
+      await signOut(server, jar);
+      await outcomeCount(server, 'delivered', 1);
+      await signIn(server.app, jar);
+
+      const response = await browse(
+        server.app,
+        jar,
+        formPost(path, { csrf_token: earlier }, { origin: PUBLIC_URL }),
+      );
+
+      await expectRefused(server, response, jar);
+    });
+
+    it("accepts the token of the dashboard's form, even without Origin or Sec-Fetch-Site", async () => {
+      const server = await startWithClient();
+      const jar = await signedIn(server);
+      const dashboard = await browse(server.app, jar, { url: '/' });
+      const form = findForm(dashboard.body, path);
+      expect(form.fields).toEqual({ csrf_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+
+      const response = await browse(server.app, jar, formPost(path, form.fields));
+
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/login?signed_out=1');
+      expect(await isSignedIn(server, jar)).toBe(false);
+      expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    });
+
+    it('sends a browser already signed out (in another tab) to the signed-out page, and tells no client', async () => {
+      const server = await startWithClient();
+      const jar = await signedIn(server);
+      const staleForm = findForm((await browse(server.app, jar, { url: '/' })).body, path);
+      await signOut(server, jar);
+      await outcomeCount(server, 'delivered', 1);
+
+      const response = await browse(
+        server.app,
+        jar,
+        formPost(path, staleForm.fields, { origin: PUBLIC_URL }),
+      );
+
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/login?signed_out=1');
+      expect(await outboxDepth(server)).toBe(0);
+      expect(client.logouts).toHaveLength(1);
+    });
+
+    it('sends a browser whose session has expired to the signed-out page, and tells no client', async () => {
+      const server = await startWithClient();
+      const jar = await signedIn(server);
+      const staleForm = findForm((await browse(server.app, jar, { url: '/' })).body, path);
+      server.clock.advance(server.config.sessionIdleTimeoutMs);
+
+      const response = await browse(
+        server.app,
+        jar,
+        formPost(path, staleForm.fields, { origin: PUBLIC_URL }),
+      );
+
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/login?signed_out=1');
+      expect(await outboxDepth(server)).toBe(0);
+      expect(client.logouts).toHaveLength(0);
+    });
+  },
+);
 
 describe('back-channel delivery', () => {
   // The dispatcher schedules retries by server1's clock and waits for them with real timers, so

@@ -3,11 +3,12 @@ import { suiteScope } from '@jwt-handoff/testkit/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DEMO_PASSWORD,
-  PUBLIC_URL,
   pageReason,
   responseCookie,
   type Server1Harness,
   signIn,
+  signOutTokenOf,
+  signOutWithForm,
   startServer1,
 } from './helpers.js';
 
@@ -240,11 +241,7 @@ describe('POST /logout', () => {
     await signIn(server.app, jar);
     const sessionId = jar.get('s1_session');
 
-    const response = await browse(server.app, jar, {
-      method: 'POST',
-      url: '/logout',
-      headers: { origin: PUBLIC_URL },
-    });
+    const response = await signOutWithForm(server.app, jar);
 
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/login?signed_out=1');
@@ -256,14 +253,20 @@ describe('POST /logout', () => {
   });
 
   it('refuses a sign-out from a foreign Origin with 403 csrf_failed and keeps the session', async () => {
-    const sessionId = await signedInSession();
+    const jar = new CookieJar();
+    await signIn(server.app, jar);
+    const sessionId = jar.get('s1_session');
 
-    const response = await server.app.inject({
-      method: 'POST',
-      url: '/logout',
-      headers: { origin: 'http://localhost:4002' },
-      cookies: { s1_session: sessionId },
-    });
+    // The form's own token: the Origin check refuses by itself.
+    const response = await browse(
+      server.app,
+      jar,
+      formPost(
+        '/logout',
+        { csrf_token: await signOutTokenOf(server.app, jar) },
+        { origin: 'http://localhost:4002' },
+      ),
+    );
 
     expect(response.statusCode).toBe(403);
     expect(pageReason(response.body)).toBe('csrf_failed');

@@ -4,6 +4,7 @@ import { buildApp, loadConfig, type Server2Config } from '@jwt-handoff/server2';
 import { createLocalKeySource, type KeySource, KeySourceUnavailableError } from '@jwt-handoff/shared';
 import {
   type Claims,
+  findForm,
   generateTestKey,
   InjectBrowser,
   mintToken,
@@ -224,6 +225,18 @@ export async function signIn(
   const txn = txnOf(await postCallback(server, token));
   const response = await browser.get(`/handoff/complete?txn=${encodeURIComponent(txn)}`);
   return { state, token, txn, response };
+}
+
+/** The fields of the sign-out form on the home page of `browser` (its hidden `csrf_token`). */
+export async function signOutForm(browser: Browser): Promise<Record<string, string>> {
+  const home = await browser.get('/');
+  expect(home.statusCode).toBe(200);
+  return findForm(home.body, '/logout').fields;
+}
+
+/** Presses the sign-out button of the home page, like a user would; returns the POST's response. */
+export async function signOut(browser: Browser): Promise<Response> {
+  return browser.postForm('/logout', await signOutForm(browser));
 }
 
 /** The body of a JSON error response, checked to be `{error, reason}` with the given reason. */

@@ -4,6 +4,7 @@ import {
   logCollector,
   postCallback,
   type Server2Harness,
+  signOutForm,
   startHandoff,
   startServer2,
   txnOf,
@@ -25,7 +26,7 @@ async function expiredToken(server: Server2Harness): Promise<string> {
 }
 
 describe('logs', () => {
-  it('never contain a token, a cookie value, an Authorization header, a state or a txn', async () => {
+  it('never contain a token, a cookie value, an Authorization header, a state, a txn or a sign-out token', async () => {
     const logs = logCollector();
     const server = await startServer2({ env: { LOG_LEVEL: 'trace' }, logStream: logs.stream });
     const browser = new Browser(server);
@@ -48,7 +49,8 @@ describe('logs', () => {
     expect(
       (await browser.get(`/no/such/route?token=${token}`, { authorization: `Bearer ${token}` })).statusCode,
     ).toBe(404);
-    expect((await browser.postForm('/logout')).statusCode).toBe(303);
+    const { csrf_token: signOutToken } = await signOutForm(browser);
+    expect((await browser.postForm('/logout', { csrf_token: signOutToken as string })).statusCode).toBe(303);
 
     const text = logs.text();
     expect(text).toContain('incoming request');
@@ -59,6 +61,7 @@ describe('logs', () => {
       ...spellings(handoffCookie),
       ...spellings(decodeURIComponent(handoffCookie).split('.')[1] as string),
       sessionCookie,
+      signOutToken as string,
       txn,
       state,
     ];

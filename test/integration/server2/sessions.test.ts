@@ -1,4 +1,4 @@
-import { setCookieOf } from '@jwt-handoff/testkit';
+import { formPost, setCookieOf } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   Browser,
@@ -6,7 +6,11 @@ import {
   expectJsonError,
   PUBLIC_URL,
   postCallback,
+  type Response,
+  type Server2Harness,
   signIn,
+  signOut,
+  signOutForm,
   startHandoff,
   startServer2,
   txnOf,
@@ -19,7 +23,7 @@ describe('POST /logout', () => {
     await signIn(server, browser);
     const sessionId = browser.cookies.get('s2_session') as string;
 
-    const response = await browser.postForm('/logout');
+    const response = await signOut(browser);
 
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/signed-out');
@@ -37,7 +41,8 @@ describe('POST /logout', () => {
     const server = await startServer2();
     const browser = new Browser(server);
     await signIn(server, browser);
-    await browser.postForm('/logout');
+    const out = await signOut(browser);
+    expect(out.headers.location).toBe('/signed-out');
 
     const page = await browser.get('/signed-out');
 
@@ -53,7 +58,10 @@ describe('POST /logout', () => {
     const browser = new Browser(server);
     await signIn(server, browser);
 
-    const foreign = await browser.postForm('/logout', {}, { origin: 'http://localhost:4001' });
+    // With the form's own token: the Origin check refuses by itself.
+    const foreign = await browser.postForm('/logout', await signOutForm(browser), {
+      origin: 'http://localhost:4001',
+    });
 
     expectErrorPage(foreign, 403, 'csrf_failed');
     expect(setCookieOf(foreign, 's2_session')).toBeUndefined();
@@ -65,11 +73,9 @@ describe('POST /logout', () => {
     const browser = new Browser(server);
     await signIn(server, browser);
 
-    const response = await browser.request({
-      method: 'POST',
-      url: '/logout',
-      headers: { 'sec-fetch-site': 'cross-site' },
-    });
+    const response = await browser.request(
+      formPost('/logout', await signOutForm(browser), { 'sec-fetch-site': 'cross-site' }),
+    );
 
     expectErrorPage(response, 403, 'csrf_failed');
     expect((await browser.get('/me')).statusCode).toBe(200);
@@ -78,6 +84,98 @@ describe('POST /logout', () => {
   it('accepts a sign-out without a session, from this origin', async () => {
     const server = await startServer2();
     const response = await new Browser(server).postForm('/logout', {}, { origin: PUBLIC_URL });
+
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/signed-out');
+  });
+});
+
+describe("POST /logout and the session's sign-out token", () => {
+  /** Asserts that `response` refused the sign-out and that the browser is still signed in. */
+  async function expectRefused(response: Response, browser: Browser): Promise<void> {
+    expectErrorPage(response, 403, 'csrf_failed');
+    expect(setCookieOf(response, 's2_session')).toBeUndefined();
+    expect((await browser.get('/me')).statusCode).toBe(200);
+  }
+
+  async function signedIn(server: Server2Harness): Promise<Browser> {
+    const browser = new Browser(server);
+    await signIn(server, browser);
+    return browser;
+  }
+
+  it('refuses a post without the token and without Origin or Sec-Fetch-Site', async () => {
+    const server = await startServer2();
+    const browser = await signedIn(server);
+
+    const response = await browser.request(formPost('/logout', {}));
+
+    await expectRefused(response, browser);
+  });
+
+  it('refuses a post without any body', async () => {
+    const server = await startServer2();
+    const browser = await signedIn(server);
+
+    const response = await browser.request({ method: 'POST', url: '/logout' });
+
+    await expectRefused(response, browser);
+  });
+
+  it.each<[string, (own: string, sessionId: string) => string]>([
+    ['empty', () => 'csrf_token='],
+    ['made up, of the right length', () => `csrf_token=${'A'.repeat(43)}`],
+    ['one character off', (own) => `csrf_token=${own.slice(0, -1)}${own.endsWith('A') ? 'B' : 'A'}`],
+    ['the session id itself', (_own, sessionId) => `csrf_token=${sessionId}`],
+    ['sent twice', (own) => `csrf_token=${own}&csrf_token=${own}`],
+  ])('refuses a token that is %s', async (_what, body) => {
+    const server = await startServer2();
+    const browser = await signedIn(server);
+    const { csrf_token: own } = await signOutForm(browser);
+    const payload = body(own as string, browser.cookies.get('s2_session') as string);
+
+    const response = await browser.request({ ...formPost('/logout', {}, { origin: PUBLIC_URL }), payload });
+
+    await expectRefused(response, browser);
+  });
+
+  it.each([
+    ['another user', 'user-bob'],
+    ['the same user in another browser', 'user-alice'],
+  ])('refuses the token of another session, of %s', async (_whose, sub) => {
+    const server = await startServer2();
+    const victim = await signedIn(server);
+    const other = new Browser(server);
+    await signIn(server, other, { claims: { sub } });
+    const othersForm = await signOutForm(other);
+    expect(othersForm).not.toEqual(await signOutForm(victim));
+
+    const response = await victim.postForm('/logout', othersForm);
+
+    await expectRefused(response, victim);
+    expect((await other.get('/me')).statusCode).toBe(200);
+  });
+
+  it("accepts the token of the home page's form, even without Origin or Sec-Fetch-Site", async () => {
+    const server = await startServer2();
+    const browser = await signedIn(server);
+    const form = await signOutForm(browser);
+    expect(form).toEqual({ csrf_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+
+    const response = await browser.request(formPost('/logout', form));
+
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/signed-out');
+    expectJsonError(await browser.get('/me'), 401, 'session_missing');
+  });
+
+  it('sends a browser already signed out (in another tab) to the signed-out page', async () => {
+    const server = await startServer2();
+    const browser = await signedIn(server);
+    const staleForm = await signOutForm(browser);
+    await signOut(browser);
+
+    const response = await browser.postForm('/logout', staleForm);
 
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/signed-out');
@@ -168,7 +266,7 @@ describe('a restart on the same DATA_DIR', () => {
     const browser = new Browser(server);
     await signIn(server, browser);
     const sessionId = browser.cookies.get('s2_session') as string;
-    await browser.postForm('/logout');
+    expect((await signOut(browser)).statusCode).toBe(303);
 
     await server.restart();
 

@@ -37,3 +37,14 @@ export async function handoff(
   page = await browser.submitForm(page, '/handoff/callback');
   return { page, formPostPage, token, askedForPassword };
 }
+
+/**
+ * Signs out as a user without scripts would: opens `pageUrl` (a page showing the sign-out forms,
+ * server1's dashboard or server2's home page) and presses the button of the form posting to a
+ * path ending in `action`, so the form's hidden `csrf_token` goes with it. Follows the redirects
+ * to the signed-out page and returns it.
+ */
+export async function signOut(browser: Browser, pageUrl: string, action = '/logout'): Promise<Page> {
+  const page = await browser.open(pageUrl);
+  return browser.submitForm(page, action);
+}

@@ -2,7 +2,7 @@ export { Browser, type Page } from './browser.js';
 export { type Claims, withOverrides } from './claims.js';
 export { T0, T0_MS, type TestClock, testClock } from './clock.js';
 export { CookieJar, type CookieResponse } from './cookie-jar.js';
-export { type HandoffRun, handoff } from './flows.js';
+export { type HandoffRun, handoff, signOut } from './flows.js';
 export { findForm, hiddenField, type ParsedForm, parseForms } from './html-form.js';
 export { type LoopbackServer, listenOnLoopback } from './http-server.js';
 export { type BrowseOptions, browse, formPost, type Injectable, InjectBrowser } from './inject.js';

@@ -24,8 +24,9 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardRo
     if (!signedIn) return reply.redirect('/login?return_to=%2F', 303);
     // Only clients the user has been handed off to are asked: any other has nothing to report,
     // and need not learn that this user exists.
-    const visited = await sessions.visitedClients(signedIn.user);
-    const activity = await activityPanel(signedIn.user.id, visited, request.log);
-    return sendPage(reply, dashboardPage({ user: signedIn.user, clients: config.clients, activity }));
+    const { user, signOutToken } = signedIn;
+    const visited = await sessions.visitedClients(user);
+    const activity = await activityPanel(user.id, visited, request.log);
+    return sendPage(reply, dashboardPage({ user, clients: config.clients, activity, signOutToken }));
   });
 }

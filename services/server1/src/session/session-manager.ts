@@ -1,4 +1,4 @@
-import { type CookieSpec, createSessionCookies } from '@jwt-handoff/shared';
+import { type CookieSpec, createSessionCookies, signOutToken } from '@jwt-handoff/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Session, SessionStore } from '../stores/session-store.js';
 import type { User, UserStore } from '../stores/user-store.js';
@@ -7,6 +7,8 @@ import type { User, UserStore } from '../stores/user-store.js';
 export interface SignedIn {
   readonly session: Session;
   readonly user: User;
+  /** The CSRF token of this session's sign-out forms, derived from its id (no state of its own). */
+  readonly signOutToken: string;
 }
 
 /** Reads, starts and ends the browser session carried by the `s1_session` cookie. */
@@ -44,7 +46,9 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const session = await cookies.current(request);
       if (!session) return undefined;
       const user = await options.users.findById(session.userId);
-      return user ? { session, user } : undefined;
+      // The session was found by this cookie, so the cookie holds its id.
+      const id = request.cookies[options.cookie.name] as string;
+      return user ? { session, user, signOutToken: signOutToken(id) } : undefined;
     },
     start: (request, reply, user) => cookies.start(request, reply, user.id),
     async end(request, reply) {

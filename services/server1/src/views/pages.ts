@@ -32,11 +32,15 @@ ${options.error ? html`<p class="error" role="alert" data-reason="${options.reas
   });
 }
 
-/** The signed-in home page: who you are, your services and your activity there, sign-out. */
+/**
+ * The signed-in home page: who you are, your services and your activity there, sign-out. The
+ * sign-out forms carry the session's sign-out token in a hidden field.
+ */
 export function dashboardPage(options: {
   user: User;
   clients: readonly ClientRegistration[];
   activity: readonly ClientActivity[];
+  signOutToken: string;
 }): RenderedPage {
   const { user, clients } = options;
   return renderPage({
@@ -49,8 +53,8 @@ export function dashboardPage(options: {
 ${clients.map((client) => html`<li><a class="service-link" href="${client.startUrl}">Open ${client.name}</a></li>`)}
 </ul>
 ${options.activity.length > 0 ? options.activity.map(activityPanel) : noActivity(clients)}
-<form class="inline" method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
-<form class="inline" method="post" action="/logout/everywhere"><button type="submit" class="secondary">Sign out everywhere</button></form>`,
+<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${options.signOutToken}"><button type="submit" class="secondary">Sign out</button></form>
+<form class="inline" method="post" action="/logout/everywhere"><input type="hidden" name="csrf_token" value="${options.signOutToken}"><button type="submit" class="secondary">Sign out everywhere</button></form>`,
   });
 }
 

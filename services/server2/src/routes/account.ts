@@ -1,4 +1,4 @@
-import { type RelyingParty, requireSameOriginSignOut, sendPage } from '@jwt-handoff/shared';
+import { type RelyingParty, requireSignOutForm, sendPage } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import { homePage, signedOutPage } from '../views/pages.js';
 
@@ -6,18 +6,21 @@ import { homePage, signedOutPage } from '../views/pages.js';
 export interface AccountRoutesOptions {
   /** server2's public URL: sign-out posts must come from this origin. */
   publicUrl: string;
+  currentSession: RelyingParty['currentSession'];
+  signOutToken: RelyingParty['signOutToken'];
   endSession: RelyingParty['endSession'];
 }
 
 /**
  * GET / (sends a browser without a session to sign in), GET /me (401 without one), POST /logout
- * and the signed-out page. Sessions come from the relying-party plugin.
+ * and the signed-out page. Sessions come from the relying-party plugin. The sign-out form carries
+ * the session's sign-out token (docs/design.md section 5).
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
-  const { publicUrl, endSession } = options;
+  const { publicUrl, currentSession, signOutToken, endSession } = options;
 
   app.get('/', { config: { html: true }, preHandler: app.requireSession() }, async (request, reply) =>
-    sendPage(reply, homePage(request.relyingSession)),
+    sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string)),
   );
 
   app.get('/me', { preHandler: app.requireSession({ redirect: false }) }, async (request, reply) => {
@@ -39,7 +42,8 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
   });
 
   app.post('/logout', { config: { html: true } }, async (request, reply) => {
-    requireSameOriginSignOut(request, publicUrl);
+    const session = await currentSession(request);
+    requireSignOutForm(request, publicUrl, session && signOutToken(request));
     await endSession(request, reply);
     return reply.redirect('/signed-out', 303);
   });

@@ -6,8 +6,11 @@ const SERVICE = 'server2';
 const SHOWN_CLAIMS = ['iss', 'sub', 'aud', 'name', 'email', 'auth_time', 'iat', 'exp', 'jti', 'sid'] as const;
 const TIME_CLAIMS = new Set(['auth_time', 'iat', 'exp']);
 
-/** The signed-in home page: who you are, and the claims server2 verified. */
-export function homePage(session: RelyingSession): RenderedPage {
+/**
+ * The signed-in home page: who you are, the claims server2 verified, and the sign-out form with
+ * the session's sign-out token.
+ */
+export function homePage(session: RelyingSession, signOutToken: string): RenderedPage {
   const { claims } = session;
   const rows = SHOWN_CLAIMS.filter((name) => claims[name] !== undefined).map((name) => {
     const value = claims[name];
@@ -21,7 +24,7 @@ export function homePage(session: RelyingSession): RenderedPage {
 <p>You are signed in to server2 with a session of its own, started by a handoff from server1.</p>
 <h2>Verified claims of the handoff token</h2>
 <table id="claims">${rows}</table>
-<form class="inline" method="post" action="/logout"><button type="submit" class="secondary">Sign out of server2</button></form>`,
+<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${signOutToken}"><button type="submit" class="secondary">Sign out of server2</button></form>`,
   });
 }
 
