@@ -1,5 +1,19 @@
 export { baseUrlProblem, ConfigError, EnvReader } from './config/env-reader.js';
 export {
+  ALLOW_INSECURE_LOOPBACK,
+  insecureUrlProblem,
+  isLoopbackHost,
+  ProductionMode,
+  SECRET_MIN_LENGTH,
+  weakSecretProblem,
+} from './config/production-mode.js';
+export {
+  fastifyTrustProxy,
+  readTrustProxy,
+  TRUST_PROXY_MAX_HOPS,
+  type TrustProxy,
+} from './config/trust-proxy.js';
+export {
   AppError,
   type AppErrorOptions,
   REASON_CODES,

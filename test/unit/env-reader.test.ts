@@ -60,6 +60,17 @@ describe('EnvReader', () => {
     expect(error?.message).not.toContain('HOST');
   });
 
+  it('knows which variables already have a problem', () => {
+    const reader = new EnvReader({ PORT: 'eighty', HOST: '0.0.0.0' });
+    reader.integer('PORT', 4001);
+    reader.string('HOST', '127.0.0.1');
+    reader.problem('CLIENTS', 'must be set');
+
+    expect(reader.hasProblem('PORT')).toBe(true);
+    expect(reader.hasProblem('CLIENTS')).toBe(true);
+    expect(reader.hasProblem('HOST')).toBe(false);
+  });
+
   it('records cross-variable problems alongside the others', () => {
     const error = problemsOf({}, (reader) => reader.problem('JWKS_URL', 'must be on the issuer host'));
     expect(error?.message).toContain('JWKS_URL must be on the issuer host');

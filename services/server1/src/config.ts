@@ -5,9 +5,12 @@ import {
   HANDOFF_TOKEN_TTL_MAX_SEC,
   LOGOUT_PROFILE,
   metricsTokenProblem,
+  ProductionMode,
+  readTrustProxy,
   SERVICE_PROFILE,
   type SigningAlgorithm,
   SUPPORTED_ALGORITHMS,
+  type TrustProxy,
   VERIFIER_DEFAULTS,
 } from '@jwt-handoff/shared';
 import { type RotationTimingInput, rotationTiming } from './keys/key-timeline.js';
@@ -78,8 +81,8 @@ export interface Server1Config {
   readonly logoutRetryMaxMs: number;
   readonly logoutDeliveryMaxAgeMs: number;
   readonly logoutRequestTimeoutMs: number;
-  /** Trust X-Forwarded-For (only behind a proxy you run). */
-  readonly trustProxy: boolean;
+  /** Whose X-Forwarded-For to believe: no one, the nearest n proxies, or the listed ones. */
+  readonly trustProxy: TrustProxy;
   readonly logLevel: string;
   /** Opens GET /metrics to `Authorization: Bearer <token>` (METRICS_TOKEN); unset: loopback only. */
   readonly metricsToken: string | undefined;
@@ -147,7 +150,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     logoutRetryMaxMs: read.integer('LOGOUT_RETRY_MAX_MS', 5 * 60_000, { min: 10 }),
     logoutDeliveryMaxAgeMs: read.integer('LOGOUT_DELIVERY_MAX_AGE_MS', 24 * 3_600_000, { min: 1000 }),
     logoutRequestTimeoutMs: read.integer('LOGOUT_REQUEST_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
-    trustProxy: read.boolean('TRUST_PROXY', false),
+    trustProxy: readTrustProxy(read),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     metricsToken: metricsTokenFrom(read),
   };
@@ -177,8 +180,41 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   if (config.logoutRetryMaxMs < config.logoutRetryBaseMs) {
     read.problem('LOGOUT_RETRY_MAX_MS', 'must not be smaller than LOGOUT_RETRY_BASE_MS');
   }
+  checkProduction(read, config);
   read.finish();
   return Object.freeze(config);
+}
+
+/**
+ * Production mode (NODE_ENV=production; docs/deployment.md): refuses what only the local demo
+ * may have. An http public URL lets anyone on the path read session cookies and handoff tokens;
+ * the default CLIENTS sends handoff tokens to http://localhost:4002; demo users have a password
+ * printed in the README and the compose file.
+ */
+function checkProduction(read: EnvReader, config: Server1Config): void {
+  const production = new ProductionMode(read);
+  if (!production.enabled) return;
+  production.requireHttps('PUBLIC_URL', config.publicUrl);
+  if (read.raw('CLIENTS') === undefined) {
+    production.refuse(
+      'CLIENTS',
+      "must be set in production: the default registers the local demo's server2 at http://localhost:4002",
+    );
+  } else if (!read.hasProblem('CLIENTS')) {
+    // A redirect URI is where the browser posts a handoff token: a client's public URL.
+    for (const client of config.clients) {
+      for (const uri of client.redirectUris) {
+        const problem = production.urlProblem(uri);
+        if (problem) read.problem('CLIENTS', `redirect_uris of ${client.id}: ${problem}`);
+      }
+    }
+  }
+  if (config.seedDemoUsers) {
+    production.refuse(
+      'SEED_DEMO_USERS',
+      'must not be true in production: alice and bob have a shared, known password; create real accounts instead',
+    );
+  }
 }
 
 /** What the rotation timeline of this configuration is derived from (key-timeline.ts). */

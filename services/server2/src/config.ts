@@ -2,8 +2,12 @@ import {
   EnvReader,
   HANDOFF_PROFILE,
   metricsTokenProblem,
+  ProductionMode,
+  readTrustProxy,
   type SigningAlgorithm,
   SUPPORTED_ALGORITHMS,
+  type TrustProxy,
+  weakSecretProblem,
 } from '@jwt-handoff/shared';
 
 /** server2's settings, read once from the environment and frozen. */
@@ -20,7 +24,7 @@ export interface Server2Config {
   readonly jwksUrl: string;
   /** Holds the SQLite database (sessions, used jtis, pending txns) and, if generated, the secret. */
   readonly dataDir: string;
-  /** Signs the s2_handoff cookie; generated and kept in the data directory when unset. */
+  /** Signs the s2_handoff cookie; generated and kept in the data directory when unset (not in production). */
   readonly sessionSecret: string | undefined;
   /** Algorithms the verifier accepts. */
   readonly allowedAlgorithms: readonly SigningAlgorithm[];
@@ -38,7 +42,8 @@ export interface Server2Config {
   readonly sessionIdleTimeoutMs: number;
   /** A session ends this long after sign-in whatever happens, in milliseconds. */
   readonly sessionAbsoluteTimeoutMs: number;
-  readonly trustProxy: boolean;
+  /** Whose X-Forwarded-For to believe: no one, the nearest n proxies, or the listed ones. */
+  readonly trustProxy: TrustProxy;
   readonly logLevel: string;
   /** Whether verified service tokens are cached until they expire (VERIFIED_TOKEN_CACHE). */
   readonly verifiedTokenCache: boolean;
@@ -53,9 +58,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   const read = new EnvReader(env);
   const issuerUrl = read.baseUrl('ISSUER_URL', 'http://localhost:4001');
   const sessionSecret = read.raw('SESSION_SECRET');
-  if (sessionSecret !== undefined && sessionSecret.length < 32) {
-    read.problem('SESSION_SECRET', 'must be at least 32 characters (e.g. `openssl rand -base64 32`)');
-  }
+  const weakSecret = sessionSecret === undefined ? undefined : weakSecretProblem(sessionSecret);
+  if (weakSecret) read.problem('SESSION_SECRET', weakSecret);
   const algorithms = read
     .string('ALLOWED_ALGS', 'EdDSA')
     .split(',')
@@ -87,7 +91,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     jwksMaxStaleMs: read.integer('JWKS_MAX_STALE_MS', 600_000, { min: 0 }),
     sessionIdleTimeoutMs: read.integer('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, { min: 1000 }),
     sessionAbsoluteTimeoutMs: read.integer('SESSION_ABSOLUTE_TIMEOUT_MS', 12 * 3_600_000, { min: 1000 }),
-    trustProxy: read.boolean('TRUST_PROXY', false),
+    trustProxy: readTrustProxy(read),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     verifiedTokenCache: read.boolean('VERIFIED_TOKEN_CACHE', true),
     verifiedTokenCacheMaxEntries: read.integer('VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, {
@@ -99,8 +103,30 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.clientId)) {
     read.problem('CLIENT_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
   }
+  checkProduction(read, config);
   read.finish();
   return Object.freeze(config);
+}
+
+/**
+ * Production mode (NODE_ENV=production; docs/deployment.md): over http, anyone on the path reads
+ * the session cookies (PUBLIC_URL), or sends browsers to their own sign-in page (ISSUER_URL), or
+ * serves their own keys, so that every token they sign verifies (JWKS_URL). Replicas must share
+ * one SESSION_SECRET, so a generated one is refused too.
+ */
+function checkProduction(read: EnvReader, config: Server2Config): void {
+  const production = new ProductionMode(read);
+  if (!production.enabled) return;
+  production.requireHttps('PUBLIC_URL', config.publicUrl);
+  production.requireHttps('ISSUER_URL', config.issuerUrl);
+  // Unset, it follows ISSUER_URL, which is already refused if insecure: name it only when set.
+  if (read.raw('JWKS_URL') !== undefined) production.requireHttps('JWKS_URL', config.jwksUrl);
+  if (config.sessionSecret === undefined) {
+    production.refuse(
+      'SESSION_SECRET',
+      'must be set in production, the same on every replica (e.g. `openssl rand -base64 32`)',
+    );
+  }
 }
 
 function jwksUrl(read: EnvReader, issuerUrl: string): string {

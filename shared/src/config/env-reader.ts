@@ -18,6 +18,7 @@ interface IntegerBounds {
  */
 export class EnvReader {
   private readonly problems: string[] = [];
+  private readonly badNames = new Set<string>();
 
   constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
 
@@ -106,6 +107,12 @@ export class EnvReader {
   /** Records a problem found by a cross-variable check. */
   problem(name: string, message: string): void {
     this.problems.push(`${name} ${message}`);
+    this.badNames.add(name);
+  }
+
+  /** Whether a problem was already recorded for `name` (later checks then need not add another). */
+  hasProblem(name: string): boolean {
+    return this.badNames.has(name);
   }
 
   /** Throws a {@link ConfigError} naming every bad variable, if there was any. */

@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { fastifyTrustProxy, type TrustProxy } from '../config/trust-proxy.js';
 import { createErrorHandler, installErrorHandling, sendAppError } from './error-handler.js';
 import { loggerOptions } from './logger-options.js';
 import { securityHeaders } from './security-headers.js';
@@ -14,8 +15,8 @@ export interface ServiceAppOptions {
   logLevel: string;
   /** Where logs go instead of stdout (tests collect them). */
   logStream?: NodeJS.WritableStream | undefined;
-  /** Trust X-Forwarded-For (only behind a proxy you run). */
-  trustProxy: boolean;
+  /** Whose X-Forwarded-For to believe: no one, the nearest n proxies, or the listed ones (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   /** Bodies larger than this are refused with 413 before they are parsed. */
   bodyLimitBytes: number;
   /** Signs cookies that need it (server2's s2_handoff). */
@@ -33,7 +34,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   const headers = securityHeaders(options.publicUrl);
   const app = Fastify({
     logger: options.logStream ? { ...logger, stream: options.logStream } : logger,
-    trustProxy: options.trustProxy,
+    trustProxy: fastifyTrustProxy(options.trustProxy),
     bodyLimit: options.bodyLimitBytes,
     forceCloseConnections: true,
     return503OnClosing: true,

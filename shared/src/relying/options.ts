@@ -1,3 +1,4 @@
+import { weakSecretProblem } from '../config/production-mode.js';
 import type { AppErrorRenderer } from '../http/error-handler.js';
 import type { MetricsRegistry } from '../http/metrics.js';
 import type { JwksClientOptions } from '../keys/jwks-client-options.js';
@@ -137,8 +138,9 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
     options.jwksUrl === undefined ? `${issuer}/.well-known/jwks.json` : url('jwksUrl', options.jwksUrl);
   if (typeof options.clientId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(options.clientId))
     problems.push('"clientId" must be 1-64 characters of letters, digits, ".", "_" or "-"');
-  if (typeof options.sessionSecret !== 'string' || options.sessionSecret.length < 32)
-    problems.push('"sessionSecret" must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  const secretProblem =
+    typeof options.sessionSecret === 'string' ? weakSecretProblem(options.sessionSecret) : 'must be a string';
+  if (secretProblem) problems.push(`"sessionSecret" ${secretProblem}`);
   if (options.stores === undefined && typeof options.dataDir !== 'string')
     problems.push('"dataDir" is required when "stores" is not given');
   const prefix = options.prefix ?? RELYING_PARTY_DEFAULTS.prefix;

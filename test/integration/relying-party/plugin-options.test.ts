@@ -80,6 +80,21 @@ describe('the relyingParty plugin on a bare fastify app', () => {
     );
   });
 
+  it('refuses a predictable sessionSecret, however long', async () => {
+    const app = Fastify();
+    onTestFinished(() => app.close());
+    const registering = app
+      .register(relyingParty, {
+        issuer: ISSUER_URL,
+        clientId: 'server2',
+        publicUrl: PUBLIC_URL,
+        sessionSecret: 'x'.repeat(64),
+        dataDir: '/nonexistent',
+      })
+      .ready();
+    await expect(registering).rejects.toThrow(/"sessionSecret" is too predictable/);
+  });
+
   it('serves its routes under a prefix, with the callback URL and state cookie path to match', async () => {
     const { app, key, clock } = await bareApp({ prefix: '/auth' });
     const run = await handoffThrough(app, key, clock, '/auth');

@@ -3,7 +3,7 @@ import { ConfigError } from '@jwt-handoff/shared';
 import { describe, expect, it } from 'vitest';
 
 /** The ConfigError loadConfig throws for `env`; fails the test when it throws nothing else. */
-function configError(env: Record<string, string>): ConfigError {
+function configError(env: Record<string, string | undefined>): ConfigError {
   try {
     loadConfig(env);
   } catch (err) {
@@ -112,5 +112,147 @@ describe('loadConfig', () => {
 
   it('accepts the longest handoff token lifetime, 300 seconds', () => {
     expect(loadConfig({ HANDOFF_TOKEN_TTL: '300' }).handoffTokenTtlSec).toBe(300);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    [{}, false],
+    [{ TRUST_PROXY: '0' }, false],
+    [{ TRUST_PROXY: '1' }, 1],
+    [{ TRUST_PROXY: '2' }, 2],
+    [{ TRUST_PROXY: '127.0.0.1' }, ['127.0.0.1']],
+    [{ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8' }, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8']],
+    [{ TRUST_PROXY: 'loopback,uniquelocal' }, ['loopback', 'uniquelocal']],
+  ])('reads %j as %j', (env, expected) => {
+    expect(loadConfig(env).trustProxy).toEqual(expected);
+  });
+
+  it('refuses true, which believed any client, and says what to use instead', () => {
+    const error = configError({ TRUST_PROXY: 'true' });
+
+    expect(error.problems).toEqual([expect.stringMatching(/^TRUST_PROXY .*number of proxies.*\(e\.g\. 1\)/)]);
+    expect(error.message).toContain('127.0.0.1,10.0.0.0/8');
+  });
+
+  it('refuses false, pointing to unset or 0', () => {
+    expect(configError({ TRUST_PROXY: 'FALSE' }).problems).toEqual([
+      expect.stringMatching(/^TRUST_PROXY .*unset, or set it to 0, for no proxy/),
+    ]);
+  });
+
+  it.each(['yes', '11', '-1', '10.0.0.0/33', '10.0.0', '::1/129', '127.0.0.1,,10.0.0.1', 'proxy.internal'])(
+    'refuses TRUST_PROXY=%j, naming it',
+    (value) => {
+      expect(configError({ TRUST_PROXY: value }).problems).toEqual([expect.stringMatching(/^TRUST_PROXY /)]);
+    },
+  );
+});
+
+describe('production mode (NODE_ENV=production)', () => {
+  const CLIENTS = JSON.stringify([
+    {
+      id: 'server2',
+      redirect_uris: ['https://app.example/handoff/callback'],
+      // Internal addresses may stay http inside a private network (docs/deployment.md).
+      backchannel_logout_uri: 'http://server2:4002/backchannel-logout',
+      api_url: 'http://server2:4002',
+    },
+  ]);
+  const SAFE = { NODE_ENV: 'production', PUBLIC_URL: 'https://id.example', CLIENTS };
+
+  it('starts with https public URLs, its own CLIENTS and no demo users', () => {
+    const config = loadConfig(SAFE);
+
+    expect(config.publicUrl).toBe('https://id.example');
+    expect(config.clients[0]?.redirectUris).toEqual(['https://app.example/handoff/callback']);
+  });
+
+  it('refuses the local demo defaults, naming every variable in one error', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      SEED_DEMO_USERS: 'true',
+      DEMO_PASSWORD: 'password',
+    });
+
+    expect(error.problems).toHaveLength(3);
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^PUBLIC_URL must be an https URL in production/),
+      expect.stringMatching(/^CLIENTS must be set in production/),
+      expect.stringMatching(/^SEED_DEMO_USERS must not be true in production/),
+    ]);
+  });
+
+  it.each([
+    ['PUBLIC_URL', { PUBLIC_URL: 'http://id.example' }],
+    ['PUBLIC_URL', { PUBLIC_URL: 'http://localhost:4001' }],
+    ['CLIENTS', { CLIENTS: undefined }],
+    ['CLIENTS', { CLIENTS: CLIENTS.replace('https://app.example', 'http://app.example') }],
+    ['SEED_DEMO_USERS', { SEED_DEMO_USERS: 'true', DEMO_PASSWORD: 'a-long-demo-password' }],
+  ])('refuses an unsafe %s, naming it', (variable, unsafe) => {
+    const error = configError({ ...SAFE, ...unsafe });
+
+    expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^${variable} `))]);
+  });
+
+  it('accepts http on a loopback host only with ALLOW_INSECURE_LOOPBACK=true', () => {
+    const loopback = {
+      ...SAFE,
+      PUBLIC_URL: 'http://127.0.0.1:4001',
+      CLIENTS: CLIENTS.replace('https://app.example', 'http://localhost:4002'),
+    };
+
+    const error = configError(loopback);
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^PUBLIC_URL .*ALLOW_INSECURE_LOOPBACK=true/),
+      expect.stringMatching(/^CLIENTS redirect_uris of server2: .*ALLOW_INSECURE_LOOPBACK=true/),
+    ]);
+    expect(configError({ ...loopback, ALLOW_INSECURE_LOOPBACK: 'false' }).problems).toHaveLength(2);
+    expect(loadConfig({ ...loopback, ALLOW_INSECURE_LOOPBACK: 'true' }).publicUrl).toBe(
+      'http://127.0.0.1:4001',
+    );
+    // The opt-in is for loopback hosts only.
+    expect(
+      configError({ ...SAFE, PUBLIC_URL: 'http://id.example', ALLOW_INSECURE_LOOPBACK: 'true' }).problems,
+    ).toEqual([
+      expect.stringMatching(/^PUBLIC_URL must be an https URL in production, got "http:\/\/id.example"$/),
+    ]);
+  });
+
+  it('names every http redirect URI of every client', () => {
+    const clients = [
+      { id: 'app', redirect_uris: ['https://app.example/cb', 'http://app.example/cb2'] },
+      { id: 'billing', redirect_uris: ['http://billing.example/cb'] },
+    ];
+
+    expect(configError({ ...SAFE, CLIENTS: JSON.stringify(clients) }).problems).toEqual([
+      'CLIENTS redirect_uris of app: must be an https URL in production, got "http://app.example/cb2"',
+      'CLIENTS redirect_uris of billing: must be an https URL in production, got "http://billing.example/cb"',
+    ]);
+  });
+
+  it('reports a malformed CLIENTS once, not also its fallback as unsafe', () => {
+    expect(configError({ ...SAFE, CLIENTS: '[{"id":' }).problems).toEqual(['CLIENTS is not valid JSON']);
+  });
+
+  it('reports a malformed PUBLIC_URL once, not also as insecure', () => {
+    expect(configError({ ...SAFE, PUBLIC_URL: 'id.example' }).problems).toEqual([
+      expect.stringMatching(/^PUBLIC_URL must be an absolute http\(s\) URL/),
+    ]);
+  });
+
+  it('checks nothing of this outside production', () => {
+    expect(
+      loadConfig({ NODE_ENV: 'development', SEED_DEMO_USERS: 'true', DEMO_PASSWORD: 'password' }),
+    ).toMatchObject({
+      publicUrl: 'http://localhost:4001',
+      seedDemoUsers: true,
+    });
+  });
+
+  it('refuses a bad ALLOW_INSECURE_LOOPBACK, naming it', () => {
+    expect(configError({ ALLOW_INSECURE_LOOPBACK: 'sure' }).problems).toEqual([
+      expect.stringMatching(/^ALLOW_INSECURE_LOOPBACK /),
+    ]);
   });
 });

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@jwt-handoff/server2';
 import { ConfigError } from '@jwt-handoff/shared';
 import { describe, expect, it } from 'vitest';
 
 /** The ConfigError that loadConfig throws for `env`. */
-function configErrorFor(env: Record<string, string>): ConfigError {
+function configErrorFor(env: Record<string, string | undefined>): ConfigError {
   try {
     loadConfig(env);
   } catch (err) {
@@ -12,6 +13,9 @@ function configErrorFor(env: Record<string, string>): ConfigError {
   }
   throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
 }
+
+// A secret as `openssl rand -base64 32` makes one.
+const STRONG_SECRET = randomBytes(32).toString('base64');
 
 describe('loadConfig', () => {
   it('reports every bad variable at once, naming each', () => {
@@ -86,9 +90,107 @@ describe('loadConfig', () => {
   });
 
   it('accepts a SESSION_SECRET of 32 characters and a list of allowed algorithms', () => {
-    const config = loadConfig({ SESSION_SECRET: 'x'.repeat(32), ALLOWED_ALGS: 'EdDSA, ES256' });
+    const config = loadConfig({ SESSION_SECRET: STRONG_SECRET, ALLOWED_ALGS: 'EdDSA, ES256' });
 
-    expect(config.sessionSecret).toBe('x'.repeat(32));
+    expect(config.sessionSecret).toBe(STRONG_SECRET);
     expect(config.allowedAlgorithms).toEqual(['EdDSA', 'ES256']);
+  });
+
+  it.each([
+    ['one repeated character', 'x'.repeat(32)],
+    ['a repeated word', 'changeme'.repeat(4)],
+    ['a sequence', 'abcdefghijklmnopqrstuvwxyz0123456789'],
+  ])('refuses a SESSION_SECRET that is %s, in any mode, without repeating it', (_what, secret) => {
+    const error = configErrorFor({ SESSION_SECRET: secret });
+
+    expect(error.problems).toEqual([expect.stringMatching(/^SESSION_SECRET is too predictable/)]);
+    expect(error.message).not.toContain(secret);
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of proxy addresses, and refuses true', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toEqual(['10.0.0.0/8']);
+    expect(configErrorFor({ TRUST_PROXY: 'true' }).problems).toEqual([
+      expect.stringMatching(/^TRUST_PROXY /),
+    ]);
+  });
+});
+
+describe('production mode (NODE_ENV=production)', () => {
+  const SAFE = {
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'https://app.example',
+    ISSUER_URL: 'https://id.example',
+    SESSION_SECRET: STRONG_SECRET,
+  };
+
+  it('starts with https URLs and a strong SESSION_SECRET', () => {
+    expect(loadConfig(SAFE)).toMatchObject({
+      publicUrl: 'https://app.example',
+      issuerUrl: 'https://id.example',
+      jwksUrl: 'https://id.example/.well-known/jwks.json',
+    });
+    expect(loadConfig({ ...SAFE, JWKS_URL: 'https://server1.internal/keys' }).jwksUrl).toBe(
+      'https://server1.internal/keys',
+    );
+  });
+
+  it('refuses the local demo defaults, naming every variable in one error', () => {
+    const error = configErrorFor({
+      NODE_ENV: 'production',
+      JWKS_URL: 'http://server1:4001/.well-known/jwks.json',
+    });
+
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^PUBLIC_URL must be an https URL in production/),
+      expect.stringMatching(/^ISSUER_URL must be an https URL in production/),
+      expect.stringMatching(/^JWKS_URL must be an https URL in production/),
+      expect.stringMatching(/^SESSION_SECRET must be set in production/),
+    ]);
+  });
+
+  it.each([
+    ['PUBLIC_URL', { PUBLIC_URL: 'http://app.example' }],
+    ['ISSUER_URL', { ISSUER_URL: 'http://id.example' }],
+    ['JWKS_URL', { JWKS_URL: 'http://server1:4001/.well-known/jwks.json' }],
+    ['JWKS_URL', { JWKS_URL: 'http://localhost:4001/.well-known/jwks.json' }],
+    ['SESSION_SECRET', { SESSION_SECRET: undefined }],
+    ['SESSION_SECRET', { SESSION_SECRET: 'too-short-secret' }],
+    ['SESSION_SECRET', { SESSION_SECRET: 'a'.repeat(64) }],
+  ])('refuses an unsafe %s, naming it', (name, unsafe) => {
+    const error = configErrorFor({ ...SAFE, ...unsafe });
+
+    expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^${name} `))]);
+  });
+
+  it('accepts http on a loopback host only with ALLOW_INSECURE_LOOPBACK=true', () => {
+    const loopback = {
+      ...SAFE,
+      PUBLIC_URL: 'http://localhost:4002',
+      ISSUER_URL: 'http://127.0.0.1:4001',
+      JWKS_URL: 'http://[::1]:4001/.well-known/jwks.json',
+    };
+
+    expect(configErrorFor(loopback).problems).toEqual([
+      expect.stringMatching(/^PUBLIC_URL .*ALLOW_INSECURE_LOOPBACK=true/),
+      expect.stringMatching(/^ISSUER_URL .*ALLOW_INSECURE_LOOPBACK=true/),
+      expect.stringMatching(/^JWKS_URL .*ALLOW_INSECURE_LOOPBACK=true/),
+    ]);
+    expect(loadConfig({ ...loopback, ALLOW_INSECURE_LOOPBACK: 'true' }).jwksUrl).toBe(
+      'http://[::1]:4001/.well-known/jwks.json',
+    );
+    expect(
+      configErrorFor({ ...loopback, JWKS_URL: 'http://server1:4001/keys', ALLOW_INSECURE_LOOPBACK: 'true' })
+        .problems,
+    ).toEqual([
+      expect.stringMatching(
+        /^JWKS_URL must be an https URL in production, got "http:\/\/server1:4001\/keys"$/,
+      ),
+    ]);
+  });
+
+  it('checks nothing of this outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).sessionSecret).toBeUndefined();
   });
 });

@@ -9,18 +9,19 @@ export const DEMO_USERS = Object.freeze([
 ]);
 
 /**
- * Creates alice and bob, or resets their password to `password` if they exist, so that the
- * password printed by the demo is always the one that works. Their ids never change.
+ * Creates alice and bob with `password` when they do not exist yet; an existing account is left
+ * as it is. Resetting their passwords at every start would undo any change made since, and would
+ * bring a known password back with each restart.
  */
 export async function seedDemoUsers(users: UserStore, hasher: PasswordHasher, password: string, now: number) {
   for (const demo of DEMO_USERS) {
-    const existing = await users.findByUsername(demo.username);
+    if (await users.findByUsername(demo.username)) continue;
     await users.upsert({
-      id: existing?.id ?? `usr_${randomId().slice(0, 22)}`,
+      id: `usr_${randomId().slice(0, 22)}`,
       ...demo,
       passwordHash: await hasher.hash(password),
-      tokensValidAfter: existing?.tokensValidAfter ?? null,
-      createdAt: existing?.createdAt ?? now,
+      tokensValidAfter: null,
+      createdAt: now,
     });
   }
 }
