@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Tests import the packages by name, so they run against the compiled output (`pretest` builds).
 export default defineConfig({
   test: {
-    include: ['test/{unit,integration,e2e}/**/*.test.ts'],
+    include: ['test/{unit,integration,e2e}/**/*.test.ts', 'test/property/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 20_000,

@@ -58,6 +58,20 @@ describe('safeReturnTo', () => {
     },
   );
 
+  it('falls back to "/" for a path that percent-encoding makes longer than 2048 characters', () => {
+    const path = `/${'é'.repeat(400)}`;
+
+    expect(path.length).toBeLessThanOrEqual(2048);
+    expect(safeReturnTo(path)).toBe('/');
+  });
+
+  it('keeps a path that percent-encoding leaves within 2048 characters, and gives it back unchanged', () => {
+    const result = safeReturnTo(`/${'é'.repeat(340)}`);
+
+    expect(result).toBe(`/${'%C3%A9'.repeat(340)}`);
+    expect(safeReturnTo(result)).toBe(result);
+  });
+
   it('never returns something a browser would resolve to another host', () => {
     const tricky = [
       '/',

@@ -728,6 +728,18 @@ describe('replay', () => {
     },
   );
 
+  it.each(['EdDSA', 'ES256'] as const)(
+    'refuses a fresh %s token re-spelled through its spare base64url bits as malformed',
+    async (alg) => {
+      const token = await mintToken(alg === 'EdDSA' ? realKey : realEsKey, handoffClaims());
+
+      for (const variant of spareBitVariants(token)) {
+        const { verify } = handoffVerifier({ algorithms: [alg] });
+        expect(await verify(variant)).toMatchObject(rejected('token_malformed'));
+      }
+    },
+  );
+
   it('never accepts a single-character change to a spent token', async () => {
     const { verify } = handoffVerifier();
     const token = await mintToken(realKey, handoffClaims());

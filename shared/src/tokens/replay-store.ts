@@ -1,7 +1,7 @@
 /**
  * Remembers which single-use tokens have been presented. Keyed on (iss, jti), never on the token
- * string: an ECDSA signature can be re-spelled (s and n - s) and base64url has spare bits, so the
- * same token can be written in several ways without the key.
+ * string: an ECDSA signature can be re-spelled (s and n - s), so the same token can be written in
+ * more than one way without the key (the verifier refuses base64url's spare-bit spellings).
  */
 export interface ReplayStore {
   /**

@@ -122,6 +122,13 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
       return reject('token_too_large', `the token is over ${maxBytes} bytes`);
     }
     if (!COMPACT_JWS.test(token)) return reject('token_malformed', 'the token is not a compact JWS');
+    // base64url leaves 2 or 4 spare bits in a segment's last character, which decoders ignore, so
+    // a genuine token would verify in up to 16 spellings made without the key. Only the canonical
+    // one (spare bits zero, as every encoder writes them) is accepted: a token has one spelling,
+    // ECDSA's (r, n - s) aside, which is why the replay store keys on (iss, jti).
+    if (!token.split('.').every(isCanonicalBase64url)) {
+      return reject('token_malformed', 'the token is not in canonical base64url');
+    }
 
     const nowMs = now();
     const cacheKey = cache ? VerifiedTokenCache.keyOf(token) : undefined;
@@ -195,6 +202,10 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
     }
     return { ok: true, claims: payload, header };
   };
+}
+
+function isCanonicalBase64url(part: string): boolean {
+  return Buffer.from(part, 'base64url').toString('base64url') === part;
 }
 
 function reject(reason: TokenReason, message: string): RejectedToken {

@@ -13,7 +13,7 @@ import {
   testClock,
   withOverrides,
 } from '@jwt-handoff/testkit';
-import { type RunningApp, runningApp, tempDataDir } from '@jwt-handoff/testkit/vitest';
+import { type RunningApp, runningApp, type Scope, tempDataDir, testScope } from '@jwt-handoff/testkit/vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 
@@ -117,15 +117,18 @@ export interface HarnessOptions {
   /** Replaces the local key source over {@link Server2Harness.key}. */
   keySource?: KeySource;
   logStream?: NodeJS.WritableStream;
+  /** Where the cleanup goes (default: the running test); {@link suiteScope} for a server the tests of a block share. */
+  scope?: Scope;
 }
 
 /**
  * Builds server2 with `buildApp(loadConfig(env), deps)` on a fresh DATA_DIR, trusting a key
- * generated for the test; closed, then its DATA_DIR removed, when the test ends. `restart()`
- * builds it again on the same DATA_DIR, key and clock.
+ * generated for the test; closed, then its DATA_DIR removed, when `options.scope` (by default the
+ * test) ends. `restart()` builds it again on the same DATA_DIR, key and clock.
  */
 export async function startServer2(options: HarnessOptions = {}): Promise<Server2Harness> {
-  const dataDir = tempDataDir('server2-it');
+  const scope = options.scope ?? testScope;
+  const dataDir = tempDataDir('server2-it', scope);
   const key = await generateTestKey();
   const clock = testClock();
   const config = loadConfig({
@@ -141,18 +144,22 @@ export async function startServer2(options: HarnessOptions = {}): Promise<Server
     keySource: options.keySource ?? createLocalKeySource({ keys: [key.publicJwk] }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
   };
-  return runningApp(() => buildApp(config, deps), {
-    config,
-    clock,
-    key,
-    dataDir,
-    mint: (overrides: Claims = {}, header: Record<string, unknown> = {}) =>
-      mintToken(key, handoffClaims(clock, overrides), 'handoff+jwt', header),
-    mintService: (overrides: Claims = {}, header: Record<string, unknown> = {}) =>
-      mintToken(key, serviceClaims(clock, overrides), 'service+jwt', header),
-    mintLogout: (overrides: Claims = {}, header: Record<string, unknown> = {}) =>
-      mintToken(key, logoutClaims(clock, overrides), 'logout+jwt', header),
-  });
+  return runningApp(
+    () => buildApp(config, deps),
+    {
+      config,
+      clock,
+      key,
+      dataDir,
+      mint: (overrides: Claims = {}, header: Record<string, unknown> = {}) =>
+        mintToken(key, handoffClaims(clock, overrides), 'handoff+jwt', header),
+      mintService: (overrides: Claims = {}, header: Record<string, unknown> = {}) =>
+        mintToken(key, serviceClaims(clock, overrides), 'service+jwt', header),
+      mintLogout: (overrides: Claims = {}, header: Record<string, unknown> = {}) =>
+        mintToken(key, logoutClaims(clock, overrides), 'logout+jwt', header),
+    },
+    scope,
+  );
 }
 
 /** A browser talking to server2 through `inject`: its requests carry its cookies. */
