@@ -8,12 +8,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const demoPassword = process.env.DEMO_PASSWORD ?? 'handoff-demo';
 const server1Url = process.env.SERVER1_PUBLIC_URL ?? 'http://localhost:4001';
 const server2Url = process.env.SERVER2_PUBLIC_URL ?? 'http://localhost:4002';
+// Where the demo keeps its databases (CI points it at a temporary folder).
+const dataRoot = process.env.DEMO_DATA_DIR ?? join(root, 'data');
 
 const services = {
   server1: {
     PORT: new URL(server1Url).port || '4001',
     PUBLIC_URL: server1Url,
-    DATA_DIR: join(root, 'data', 'server1'),
+    DATA_DIR: join(dataRoot, 'server1'),
     SEED_DEMO_USERS: 'true',
     DEMO_PASSWORD: demoPassword,
     CLIENTS: JSON.stringify([
@@ -29,7 +31,7 @@ const services = {
     PORT: new URL(server2Url).port || '4002',
     PUBLIC_URL: server2Url,
     ISSUER_URL: server1Url,
-    DATA_DIR: join(root, 'data', 'server2'),
+    DATA_DIR: join(dataRoot, 'server2'),
   },
 };
 
@@ -81,6 +83,6 @@ jwt-handoff demo
   server1 (identity): ${server1Url}
   server2 (relying):  ${server2Url}   <- open this one; it sends you to server1 to sign in
   demo users:         alice / ${demoPassword}    bob / ${demoPassword}
-  data:               ${join(root, 'data')}
+  data:               ${dataRoot}
 Press Ctrl-C to stop.
 `);
