@@ -350,7 +350,7 @@ describe.each<SignOutPath>(['/logout', '/logout/everywhere'])(
 
     it("refuses the token of the browser's own earlier session", async () => {
       const server = await startWithClient();
-      const jar = await signedIn(server);
+      const jar = await handedOff(server);
       const earlier = await signOutTokenOf(server.app, jar);
       await signOut(server, jar);
       await outcomeCount(server, 'delivered', 1);
@@ -367,7 +367,7 @@ describe.each<SignOutPath>(['/logout', '/logout/everywhere'])(
 
     it("accepts the token of the dashboard's form, even without Origin or Sec-Fetch-Site", async () => {
       const server = await startWithClient();
-      const jar = await signedIn(server);
+      const jar = await handedOff(server);
       const dashboard = await browse(server.app, jar, { url: '/' });
       const form = findForm(dashboard.body, path);
       expect(form.fields).toEqual({ csrf_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
@@ -382,7 +382,7 @@ describe.each<SignOutPath>(['/logout', '/logout/everywhere'])(
 
     it('sends a browser already signed out (in another tab) to the signed-out page, and tells no client', async () => {
       const server = await startWithClient();
-      const jar = await signedIn(server);
+      const jar = await handedOff(server);
       const staleForm = findForm((await browse(server.app, jar, { url: '/' })).body, path);
       await signOut(server, jar);
       await outcomeCount(server, 'delivered', 1);
