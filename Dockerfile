@@ -59,8 +59,9 @@ ENV PORT=4002
 EXPOSE 4002
 CMD ["node", "services/server2/dist/main.js"]
 
-# ---- e2e: the end-to-end flows, run against the services named by SERVER1_URL/SERVER2_URL ----
+# ---- e2e: the end-to-end flows, then the attack self-test (npm run attack), both run against
+#      the services named by SERVER1_URL/SERVER2_URL; the container fails if either does ----
 FROM build AS e2e
 COPY vitest.config.ts vitest.e2e.config.ts ./
 COPY test/e2e test/e2e
-CMD ["npx", "vitest", "run", "--config", "vitest.e2e.config.ts"]
+CMD ["sh", "-c", "npx vitest run --config vitest.e2e.config.ts && node tools/attack/dist/main.js --server1 \"$SERVER1_URL\" --server2 \"$SERVER2_URL\" --password \"$E2E_DEMO_PASSWORD\""]
