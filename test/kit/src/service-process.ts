@@ -4,6 +4,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch as undiciFetch } from 'undici';
+
+// The readiness probe of a service listening over TLS only waits for it to answer: it accepts
+// any certificate, because the tests check the service's certificate themselves, by name.
+const READINESS_PROBE_AGENT = new Agent({ connect: { rejectUnauthorized: false } });
 
 /** A service running as a real process on a loopback port. */
 export interface ServiceProcess {
@@ -46,7 +51,8 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const main = fileURLToPath(new URL('./main.js', import.meta.resolve(`@jwt-handoff/${name}`)));
   const url = env.PUBLIC_URL as string;
-  const readyUrl = `http://127.0.0.1:${env.PORT}${options.readyPath ?? '/readyz'}`;
+  const scheme = env.TLS_CERT_FILE ? 'https' : 'http';
+  const readyUrl = `${scheme}://127.0.0.1:${env.PORT}${options.readyPath ?? '/readyz'}`;
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -90,7 +96,9 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
     if (child.exitCode !== null)
       throw new Error(`${url}: the process exited (${child.exitCode}):\n${output()}`);
     try {
-      const response = await fetch(url);
+      const response = url.startsWith('https:')
+        ? await undiciFetch(url, { dispatcher: READINESS_PROBE_AGENT })
+        : await fetch(url);
       if (response.status === 200) return;
     } catch {
       // not listening yet
