@@ -11,6 +11,7 @@ export {
   freePort,
   type KeysCliRun,
   type PairOptions,
+  type PairTlsFiles,
   runKeysCommand,
   type ServicePair,
   type ServiceProcess,

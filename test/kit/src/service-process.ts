@@ -127,13 +127,36 @@ export interface PairOptions {
   server2Host?: string;
   /** More clients registered at server1 (CLIENTS entries), e.g. a second relying app. */
   moreClients?: ReadonlyArray<Record<string, unknown>>;
+  /**
+   * Serve both over https, each with its certificate (for its host name and 127.0.0.1) and
+   * trusting `caFile` for its calls to the other (TLS_CA_FILE); default plain http.
+   */
+  https?: { server1: PairTlsFiles; server2: PairTlsFiles };
+}
+
+/** One service's TLS files in {@link PairOptions.https}. */
+export interface PairTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The CA it trusts for its outbound calls besides the default roots; unset: none. */
+  readonly caFile?: string | undefined;
+}
+
+function tlsEnv(files: PairTlsFiles | undefined): Record<string, string> {
+  if (!files) return {};
+  return {
+    TLS_CERT_FILE: files.certFile,
+    TLS_KEY_FILE: files.keyFile,
+    ...(files.caFile ? { TLS_CA_FILE: files.caFile } : {}),
+  };
 }
 
 /** Starts server1, then server2 pointed at it, as a user of the README would. */
 export async function startPair(options: PairOptions = {}): Promise<ServicePair> {
   const [port1, port2] = [await freePort(), await freePort()];
-  const server1Url = `http://${options.server1Host ?? 'localhost'}:${port1}`;
-  const server2Url = `http://${options.server2Host ?? 'localhost'}:${port2}`;
+  const scheme = options.https ? 'https' : 'http';
+  const server1Url = `${scheme}://${options.server1Host ?? 'localhost'}:${port1}`;
+  const server2Url = `${scheme}://${options.server2Host ?? 'localhost'}:${port2}`;
   const dirs = [tempDir('server1'), tempDir('server2')] as const;
   const demoPassword = 'e2e-demo-password';
   const server1 = await startService('server1', {
@@ -148,19 +171,21 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
         redirect_uris: [`${server2Url}/handoff/callback`],
         // Server-to-server calls use the loopback address: the public host names may exist only
         // in a browser's resolver (server1.test, server2.test).
-        backchannel_logout_uri: `http://127.0.0.1:${port2}/backchannel-logout`,
-        api_url: `http://127.0.0.1:${port2}`,
+        backchannel_logout_uri: `${scheme}://127.0.0.1:${port2}/backchannel-logout`,
+        api_url: `${scheme}://127.0.0.1:${port2}`,
       },
       ...(options.moreClients ?? []),
     ]),
+    ...tlsEnv(options.https?.server1),
     ...options.server1Env,
   });
   const server2 = await startService('server2', {
     PORT: String(port2),
     PUBLIC_URL: server2Url,
     ISSUER_URL: server1Url,
-    JWKS_URL: `http://127.0.0.1:${port1}/.well-known/jwks.json`,
+    JWKS_URL: `${scheme}://127.0.0.1:${port1}/.well-known/jwks.json`,
     DATA_DIR: dirs[1],
+    ...tlsEnv(options.https?.server2),
     ...options.server2Env,
   });
   return {
