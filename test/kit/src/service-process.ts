@@ -132,6 +132,12 @@ export interface PairOptions {
    * trusting `caFile` for its calls to the other (TLS_CA_FILE); default plain http.
    */
   https?: { server1: PairTlsFiles; server2: PairTlsFiles };
+  /**
+   * The URLs browsers use when something stands in front of the services (a proxy): their
+   * PUBLIC_URL, the registered callback and server2's ISSUER_URL. Default each service's own
+   * address. Calls between the services still go straight to the loopback ports.
+   */
+  publicUrls?: { server1: string; server2: string };
 }
 
 /** One service's TLS files in {@link PairOptions.https}. */
@@ -155,8 +161,8 @@ function tlsEnv(files: PairTlsFiles | undefined): Record<string, string> {
 export async function startPair(options: PairOptions = {}): Promise<ServicePair> {
   const [port1, port2] = [await freePort(), await freePort()];
   const scheme = options.https ? 'https' : 'http';
-  const server1Url = `${scheme}://${options.server1Host ?? 'localhost'}:${port1}`;
-  const server2Url = `${scheme}://${options.server2Host ?? 'localhost'}:${port2}`;
+  const server1Url = options.publicUrls?.server1 ?? `${scheme}://${options.server1Host ?? 'localhost'}:${port1}`;
+  const server2Url = options.publicUrls?.server2 ?? `${scheme}://${options.server2Host ?? 'localhost'}:${port2}`;
   const dirs = [tempDir('server1'), tempDir('server2')] as const;
   const demoPassword = 'e2e-demo-password';
   const server1 = await startService('server1', {

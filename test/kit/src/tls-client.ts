@@ -35,10 +35,8 @@ export function testAgent(options: TestAgentOptions): Agent {
   };
   const ca = options.caFiles?.map((file) => readFileSync(file, 'utf8'));
   return new Agent({
-    connect: {
-      lookup,
-      ...(ca ? { ca: [...rootCertificates, ...ca] } : {}),
-      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-    },
+    connect: { lookup, ...(ca ? { ca: [...rootCertificates, ...ca] } : {}) },
+    // A Client option: undici's connector overrides connect.localAddress with it.
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
 }
