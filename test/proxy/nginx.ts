@@ -99,7 +99,11 @@ export async function startNginx(values: Readonly<Record<string, string>>): Prom
     },
   };
   try {
-    await waitForPort(Number(values.HTTPS_PORT), child, () => `${output}${readLines(join(dir, 'error.log')).join('\n')}`);
+    await waitForPort(
+      Number(values.HTTPS_PORT),
+      child,
+      () => `${output}${readLines(join(dir, 'error.log')).join('\n')}`,
+    );
   } catch (err) {
     await running.stop();
     throw err;

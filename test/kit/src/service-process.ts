@@ -161,8 +161,10 @@ function tlsEnv(files: PairTlsFiles | undefined): Record<string, string> {
 export async function startPair(options: PairOptions = {}): Promise<ServicePair> {
   const [port1, port2] = [await freePort(), await freePort()];
   const scheme = options.https ? 'https' : 'http';
-  const server1Url = options.publicUrls?.server1 ?? `${scheme}://${options.server1Host ?? 'localhost'}:${port1}`;
-  const server2Url = options.publicUrls?.server2 ?? `${scheme}://${options.server2Host ?? 'localhost'}:${port2}`;
+  const server1Url =
+    options.publicUrls?.server1 ?? `${scheme}://${options.server1Host ?? 'localhost'}:${port1}`;
+  const server2Url =
+    options.publicUrls?.server2 ?? `${scheme}://${options.server2Host ?? 'localhost'}:${port2}`;
   const dirs = [tempDir('server1'), tempDir('server2')] as const;
   const demoPassword = 'e2e-demo-password';
   const server1 = await startService('server1', {
