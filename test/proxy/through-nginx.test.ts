@@ -24,6 +24,58 @@ import { type RunningNginx, startNginx } from './nginx.js';
 const SERVER1_HOST = 'id.localtest';
 const SERVER2_HOST = 'app.localtest';
 const MAX_FAILURES_PER_ADDRESS = 5;
+const HOSTS = { [SERVER1_HOST]: '127.0.0.1', [SERVER2_HOST]: '127.0.0.1', 'other.localtest': '127.0.0.1' };
+const THROTTLE_ENV = {
+  LOGIN_MAX_FAILURES_PER_ADDRESS: String(MAX_FAILURES_PER_ADDRESS),
+  // High enough that no account is locked: only the per-address count can answer 429.
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
+};
+
+/** One sign-in on server1 through the proxy, with a forged X-Forwarded-For if given. */
+async function signInThrough(
+  server1Url: string,
+  browser: Browser,
+  credentials: { username: string; password: string },
+  forwardedFor?: string,
+) {
+  const form = await browser.open(`${server1Url}/login`);
+  const body = new URLSearchParams({
+    csrf_token: hiddenField(form.body, 'csrf_token'),
+    return_to: '/',
+    ...credentials,
+  }).toString();
+  return browser.fetch('POST', `${server1Url}/login`, body, {
+    origin: server1Url,
+    ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+  });
+}
+
+/**
+ * A password spray from 127.0.0.2 through nginx, each attempt on another account and forging
+ * another X-Forwarded-For, is throttled after MAX_FAILURES_PER_ADDRESS failures, even when it then
+ * claims 127.0.0.3's address with the right password; the client really at 127.0.0.3 signs in.
+ */
+async function expectThrottleByClientAddress(
+  server1Url: string,
+  password: string,
+  browserAt: (address: string) => Browser,
+) {
+  const sprayer = browserAt('127.0.0.2');
+  const statuses: number[] = [];
+  for (let i = 1; i <= MAX_FAILURES_PER_ADDRESS; i++) {
+    const credentials = { username: `user${i}`, password: 'wrong' };
+    statuses.push((await signInThrough(server1Url, sprayer, credentials, `203.0.113.${i}`)).status);
+  }
+  expect(statuses).toEqual(Array(MAX_FAILURES_PER_ADDRESS).fill(401));
+
+  // nginx replaced the forged header with the address it accepted the connection from.
+  const forged = await signInThrough(server1Url, sprayer, { username: 'alice', password }, '127.0.0.3');
+  expect(forged.status).toBe(429);
+
+  // The client really at 127.0.0.3 is counted apart: the count is not nginx's own address's.
+  const other = await signInThrough(server1Url, browserAt('127.0.0.3'), { username: 'alice', password });
+  expect(other.status).toBe(303);
+}
 
 describe('server1 and server2 behind nginx over https', () => {
   let ca: TestCa;
@@ -38,27 +90,15 @@ describe('server1 and server2 behind nginx over https', () => {
   function browserAt(address: string): Browser {
     const agent = testAgent({
       caFiles: [ca.caFile],
-      hosts: { [SERVER1_HOST]: '127.0.0.1', [SERVER2_HOST]: '127.0.0.1', 'other.localtest': '127.0.0.1' },
+      hosts: HOSTS,
       localAddress: address,
     });
     agents.push(agent);
     return new Browser({ dispatcher: agent });
   }
 
-  /** One sign-in on server1 through the proxy, with a forged X-Forwarded-For if given. */
-  async function signIn(browser: Browser, username: string, password: string, forwardedFor?: string) {
-    const form = await browser.open(`${server1Url}/login`);
-    const body = new URLSearchParams({
-      csrf_token: hiddenField(form.body, 'csrf_token'),
-      return_to: '/',
-      username,
-      password,
-    }).toString();
-    return browser.fetch('POST', `${server1Url}/login`, body, {
-      origin: server1Url,
-      ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
-    });
-  }
+  const signIn = (browser: Browser, username: string, password: string, forwardedFor?: string) =>
+    signInThrough(server1Url, browser, { username, password }, forwardedFor);
 
   beforeAll(async () => {
     ca = createTestCa('proxy');
@@ -71,9 +111,7 @@ describe('server1 and server2 behind nginx over https', () => {
       publicUrls: { server1: server1Url, server2: server2Url },
       server1Env: {
         TRUST_PROXY: '1',
-        LOGIN_MAX_FAILURES_PER_ADDRESS: String(MAX_FAILURES_PER_ADDRESS),
-        // High enough that no account is locked: only the per-address count can answer 429.
-        LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
+        ...THROTTLE_ENV,
         LOGOUT_RETRY_BASE_MS: '100',
         LOGOUT_RETRY_MAX_MS: '400',
       },
@@ -145,23 +183,7 @@ describe('server1 and server2 behind nginx over https', () => {
   });
 
   it("counts sign-in failures by the client's own address, whatever X-Forwarded-For it forges", async () => {
-    const sprayer = browserAt('127.0.0.2');
-
-    // A password spray, each attempt on another account and claiming another address.
-    const statuses: number[] = [];
-    for (let i = 1; i <= MAX_FAILURES_PER_ADDRESS; i++) {
-      statuses.push((await signIn(sprayer, `user${i}`, 'wrong', `203.0.113.${i}`)).status);
-    }
-    expect(statuses).toEqual(Array(MAX_FAILURES_PER_ADDRESS).fill(401));
-
-    // Even the right password, and claiming to be a client with a clean record, is now refused:
-    // nginx replaced the forged header with the address it accepted the connection from.
-    const forged = await signIn(sprayer, 'alice', pair.demoPassword, '127.0.0.3');
-    expect(forged.status).toBe(429);
-
-    // The client really at 127.0.0.3 is counted apart: the count is not nginx's own address's.
-    const other = await signIn(browserAt('127.0.0.3'), 'alice', pair.demoPassword);
-    expect(other.status).toBe(303);
+    await expectThrottleByClientAddress(server1Url, pair.demoPassword, browserAt);
   });
 
   it('redirects plain http to https', async () => {
@@ -175,9 +197,60 @@ describe('server1 and server2 behind nginx over https', () => {
     const browser = browserAt('127.0.0.1');
     const port = new URL(server1Url).port;
 
-    await expect(browser.fetch('GET', `https://other.localtest:${port}/`)).rejects.toThrow();
-    // The access log shows nginx proxied only the two host names.
-    const hosts = new Set(nginx.accessLog().map((line) => line.split(' ')[0]));
-    expect([...hosts].sort()).toEqual([SERVER2_HOST, SERVER1_HOST].sort());
+    // nginx answers the handshake with the TLS alert unrecognized_name (112).
+    await expect(browser.fetch('GET', `https://other.localtest:${port}/`)).rejects.toThrow(
+      expect.objectContaining({
+        cause: expect.objectContaining({ message: expect.stringMatching(/unrecognized name/) }),
+      }),
+    );
+  });
+});
+
+// TRUST_PROXY as a list: the services believe X-Forwarded-For only from the listed proxy address
+// (nginx connects to them from 127.0.0.1), and the same spray is throttled the same way.
+describe('server1 behind nginx with TRUST_PROXY listing the proxy', () => {
+  let ca: TestCa;
+  let pair: ServicePair;
+  let nginx: RunningNginx;
+  let server1Url: string;
+  const agents: Agent[] = [];
+
+  beforeAll(async () => {
+    ca = createTestCa('proxy-list');
+    const certificate = ca.issue('nginx', [SERVER1_HOST, SERVER2_HOST]);
+    const httpsPort = await freePort();
+    server1Url = `https://${SERVER1_HOST}:${httpsPort}`;
+    pair = await startPair({
+      publicUrls: { server1: server1Url, server2: `https://${SERVER2_HOST}:${httpsPort}` },
+      server1Env: { TRUST_PROXY: '127.0.0.1/32,::1', ...THROTTLE_ENV },
+      server2Env: { TRUST_PROXY: '127.0.0.1/32,::1' },
+    });
+    nginx = await startNginx({
+      SERVER1_HOST,
+      SERVER2_HOST,
+      HTTPS_PORT: String(httpsPort),
+      HTTP_PORT: String(await freePort()),
+      TLS_CERT_FILE: certificate.certFile,
+      TLS_KEY_FILE: certificate.keyFile,
+      SERVER1_REPLICA_1: `127.0.0.1:${pair.server1.env.PORT}`,
+      SERVER1_REPLICA_2: `127.0.0.1:${pair.server1.env.PORT}`,
+      SERVER2_REPLICA_1: `127.0.0.1:${pair.server2.env.PORT}`,
+      SERVER2_REPLICA_2: `127.0.0.1:${pair.server2.env.PORT}`,
+    });
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await pair?.close();
+    await Promise.all(agents.map((agent) => agent.close()));
+    ca?.remove();
+  });
+
+  it("counts sign-in failures by the client's own address, whatever X-Forwarded-For it forges", async () => {
+    await expectThrottleByClientAddress(server1Url, pair.demoPassword, (address) => {
+      const agent = testAgent({ caFiles: [ca.caFile], hosts: HOSTS, localAddress: address });
+      agents.push(agent);
+      return new Browser({ dispatcher: agent });
+    });
   });
 });
