@@ -86,8 +86,9 @@ export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
   const retry = db.prepare(
     'UPDATE logout_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?',
   );
-  const expired = db.prepare<[number], OutboxRow>(
-    'DELETE FROM logout_outbox WHERE expires_at <= ? RETURNING *',
+  const expired = db.prepare<{ now: number }, OutboxRow>(
+    // A delivery in flight is left to its attempt; it is dropped once settled.
+    'DELETE FROM logout_outbox WHERE expires_at <= @now AND (lease_until IS NULL OR lease_until <= @now) RETURNING *',
   );
   const depth = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM logout_outbox');
   const nextDue = db.prepare<[], { at: number | null }>(
@@ -114,7 +115,7 @@ export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
       retry.run(nextAttemptAt, error.slice(0, 500), id);
     },
     async dropExpired(now) {
-      return expired.all(now).map(toDelivery);
+      return expired.all({ now }).map(toDelivery);
     },
     async depth() {
       return depth.get()?.n ?? 0;
