@@ -67,3 +67,15 @@ export async function startReplicas(
   ]);
   return { a, b, clock, databaseUrl };
 }
+
+/** How many rows `table` holds in the database at `url`, read as another process would. */
+export async function rowCount(url: string, table: string): Promise<number> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}

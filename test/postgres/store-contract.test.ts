@@ -6,7 +6,7 @@ import { T0_MS } from '@jwt-handoff/testkit';
 import { tempDataDir } from '@jwt-handoff/testkit/vitest';
 import { exportJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { freshDatabase, openReplicaStores } from './helpers.js';
+import { freshDatabase, openReplicaStores, rowCount } from './helpers.js';
 
 const SESSION_ENV = { SESSION_IDLE_TIMEOUT_MS: '60000', SESSION_ABSOLUTE_TIMEOUT_MS: '3600000' };
 const THROTTLE_ENV = {
@@ -286,14 +286,3 @@ describe('login throttle on postgres', () => {
     expect(await rowCount(url, 'login_failures')).toBe(0);
   });
 });
-
-async function rowCount(url: string, table: string): Promise<number> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-  } finally {
-    await client.end();
-  }
-}
