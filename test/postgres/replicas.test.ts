@@ -1,8 +1,18 @@
 // Two server1 replicas (two apps) on one real PostgreSQL database: what a deployment behind a
 // load balancer needs of them (issue 11, properties 5 to 7).
-import { browse, CookieJar, formPost, hiddenField, testClock, waitFor } from '@jwt-handoff/testkit';
+import {
+  browse,
+  CookieJar,
+  formPost,
+  freePort,
+  hiddenField,
+  startService,
+  testClock,
+  waitFor,
+} from '@jwt-handoff/testkit';
+import { tempDataDir } from '@jwt-handoff/testkit/vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   clientsWith,
   DEMO_PASSWORD,
@@ -15,8 +25,9 @@ import {
   signIn,
   signOutWithForm,
   startFakeClient,
+  startServer1,
 } from '../integration/server1/helpers.js';
-import { rowCount, startReplicas } from './helpers.js';
+import { freshDatabase, openReplicaStores, rowCount, startReplicas } from './helpers.js';
 
 describe('sessions and the login throttle across replicas', () => {
   const LIMIT = 5;
@@ -165,5 +176,59 @@ describe('the logout outbox across replicas', () => {
     const delivered = fake.logouts.map((logout) => decodeJwt(logout.logoutToken).sid as string);
     expect(delivered.sort()).toEqual([...sids].sort());
     expect(await rowCount(databaseUrl, 'logout_outbox')).toBe(0);
+  });
+});
+
+describe('a replica that dies holding a delivery', () => {
+  let fake: FakeClient;
+  beforeAll(async () => {
+    fake = await startFakeClient();
+  });
+  afterAll(() => fake.close());
+
+  it('leaves it to the other replica once its lease has run out; delivered once, nothing lost', async () => {
+    const LEASE_MS = 3000;
+    const databaseUrl = await freshDatabase();
+    const env = {
+      DATABASE_URL: databaseUrl,
+      CLIENTS: clientsWith(fake),
+      LOGOUT_DELIVERY_LEASE_MS: String(LEASE_MS),
+      LOGOUT_REQUEST_TIMEOUT_MS: '1000',
+    };
+    // Replica A is a real process, so that it can die mid-delivery (SIGKILL: no clean-up at all).
+    const replicaA = await startService('server1', {
+      ...env,
+      PORT: String(await freePort()),
+      PUBLIC_URL: 'http://localhost:4001',
+      DATA_DIR: tempDataDir('jwt-handoff-replica-a'),
+    });
+    onTestFinished(async () => {
+      await replicaA.stop();
+    });
+    fake.answerLogouts('hang', 200);
+    const stores = await openReplicaStores(databaseUrl);
+    await stores.outbox.enqueue(
+      [{ clientId: 'server2', sub: 'usr_1', sid: 'sid-1', tokensValidAfter: undefined }],
+      Date.now(),
+      60_000,
+    );
+
+    await waitFor('replica A to start the delivery', () => fake.logouts.length === 1, 8000);
+    const claimedAt = Date.now();
+    process.kill(replicaA.pid() as number, 'SIGKILL');
+    await replicaA.stop();
+    const b = await startServer1({ env, clock: testClock(Date.now(), { ticking: true }) });
+
+    await waitFor('replica B to deliver it', () => fake.logouts.length === 2, LEASE_MS + 8000);
+    const deliveredAfterMs = Date.now() - claimedAt;
+    await waitFor('the outbox to empty', async () => (await stores.outbox.depth()) === 0, 2000);
+
+    // Not before A's lease ran out (it was taken shortly before claimedAt), and the same logout.
+    expect(deliveredAfterMs).toBeGreaterThanOrEqual(LEASE_MS - 1000);
+    expect(fake.logouts[1]?.logoutToken).not.toBe(fake.logouts[0]?.logoutToken);
+    expect(decodeJwt(fake.logouts[1]?.logoutToken as string)).toMatchObject({ sub: 'usr_1', sid: 'sid-1' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(fake.logouts).toHaveLength(2);
+    expect((await b.app.inject({ url: '/readyz' })).statusCode).toBe(200);
   });
 });
