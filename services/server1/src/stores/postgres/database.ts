@@ -136,7 +136,12 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
       await pool.end();
     },
   };
-  await db.query('SELECT 1');
+  try {
+    await db.query('SELECT 1');
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
   return db;
 }
 
