@@ -22,16 +22,21 @@ describe('server1 while PostgreSQL is down', () => {
   beforeAll(async () => {
     postgres = await startPostgres();
     const port = await freePort();
-    server1 = await startService('server1', {
-      DATABASE_URL: await freshDatabase(postgres),
-      DATABASE_TIMEOUT_MS: String(TIMEOUT_MS),
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATA_DIR: tempDataDir('jwt-handoff-outage', scope),
-      CLIENTS: JSON.stringify(TEST_CLIENTS),
-      SEED_DEMO_USERS: 'true',
-      DEMO_PASSWORD,
-    });
+    server1 = await startService(
+      'server1',
+      {
+        DATABASE_URL: await freshDatabase(postgres),
+        DATABASE_TIMEOUT_MS: String(TIMEOUT_MS),
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        DATA_DIR: tempDataDir('jwt-handoff-outage', scope),
+        CLIENTS: JSON.stringify(TEST_CLIENTS),
+        SEED_DEMO_USERS: 'true',
+        DEMO_PASSWORD,
+        // Seeding hashes two passwords with the production scrypt parameters: slow on a busy machine.
+      },
+      { timeoutMs: 60_000 },
+    );
     const form = await browser.open(`${server1.url}/login`);
     const signedIn = await browser.submitForm(form, '/login', { username: 'alice', password: DEMO_PASSWORD });
     expect(signedIn.status).toBe(200);
@@ -95,6 +100,10 @@ describe('server1 while PostgreSQL is down', () => {
       status: 'not_ready',
       reason: 'not_ready',
     });
+    // Long enough for every background task to run against the stopped database: the key
+    // reload (every second), the logout dispatcher (at least every 5 s). None may crash server1.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(server1.pid()).toBeDefined();
     // Liveness does not depend on the database: an orchestrator must not restart server1 for it.
     expect((await timed('GET', '/healthz')).status).toBe(200);
     // The keys are in memory: verifiers keep getting the JWKS.

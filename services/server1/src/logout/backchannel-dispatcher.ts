@@ -162,7 +162,14 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
 
   const schedule = async () => {
     if (stopped) return;
-    const next = await outbox.nextDueAt();
+    let next: number | undefined;
+    try {
+      next = await outbox.nextDueAt();
+    } catch (err) {
+      // The outbox cannot be read (its database is down): look again after the longest sleep.
+      // Thrown from here, it was an unhandled rejection, which stops the service.
+      log.warn({ err }, 'logout outbox unavailable; trying again shortly');
+    }
     const wait = next === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(0, next - now()));
     clearTimeout(timer);
     timer = setTimeout(run, wait);
