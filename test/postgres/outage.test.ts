@@ -4,7 +4,7 @@
 // as a real process, so that "nothing crashes" means the process is still there.
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { loadConfig, openStores } from '@jwt-handoff/server1';
-import { Browser, freePort, startService, waitFor } from '@jwt-handoff/testkit';
+import { Browser, freePort, runKeysCommand, startService, waitFor } from '@jwt-handoff/testkit';
 import { suiteScope, tempDataDir } from '@jwt-handoff/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD, pageReason, TEST_CLIENTS } from '../integration/server1/helpers.js';
@@ -144,5 +144,20 @@ describe('a database that accepts connections and never answers', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => blackhole.close(resolve));
     }
+  });
+});
+
+describe('npm run keys with an unreachable DATABASE_URL', () => {
+  it('exits 1 naming DATABASE_URL, without a stack', async () => {
+    const port = await freePort();
+
+    const run = await runKeysCommand(
+      { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/server1`, DATABASE_TIMEOUT_MS: '500' },
+      ['list'],
+    );
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('keys: The database is unavailable; try again shortly. (DATABASE_URL)\n');
+    expect(run.stdout).toBe('');
   });
 });
