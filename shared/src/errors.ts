@@ -45,6 +45,7 @@ const OTHER_REASONS = [
   'body_too_large',
   'not_found',
   'not_ready',
+  'store_unavailable',
   'internal_error',
 ] as const;
 
@@ -107,6 +108,9 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   body_too_large: { statusCode: 413, error: 'payload_too_large' },
   not_found: { statusCode: 404, error: 'not_found' },
   not_ready: { statusCode: 503, error: 'temporarily_unavailable' },
+  // A store the request needs (PostgreSQL, Redis) cannot be reached: the service fails closed,
+  // and the caller may try again once it is back.
+  store_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },
   internal_error: { statusCode: 500, error: 'server_error' },
 });
 

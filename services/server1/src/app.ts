@@ -9,7 +9,6 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { createActivityPanel } from './activity/activity-panel.js';
 import { createHashLimiter } from './auth/hash-limiter.js';
-import { createMemoryLoginThrottle } from './auth/login-throttle.js';
 import { createScryptHasher, type PasswordHasher } from './auth/password-hasher.js';
 import { type Server1Config, timingInputOf } from './config.js';
 import { keysFromEnvironment } from './keys/environment-keys.js';
@@ -25,12 +24,8 @@ import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createSessionManager } from './session/session-manager.js';
-import { openServer1Database } from './stores/database.js';
-import { createSqliteKeyStore } from './stores/key-store.js';
-import { createSqliteLogoutOutbox } from './stores/logout-outbox.js';
+import { openStores, type Server1Stores } from './stores/open-stores.js';
 import { seedDemoUsers } from './stores/seed-demo-users.js';
-import { createSqliteSessionStore } from './stores/session-store.js';
-import { createSqliteUserStore } from './stores/user-store.js';
 
 /** What buildApp can be given instead of its defaults: the seams tests use. */
 export interface Server1Deps {
@@ -50,19 +45,6 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 /** Builds server1: a ready, not yet listening fastify instance. Only main.ts listens. */
 export async function buildApp(config: Server1Config, deps: Server1Deps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
-  const db = openServer1Database(config.dataDir);
-  const users = createSqliteUserStore(db);
-  const sessionStore = createSqliteSessionStore(db, {
-    idleMs: config.sessionIdleTimeoutMs,
-    absoluteMs: config.sessionAbsoluteTimeoutMs,
-  });
-  const keyStore = createSqliteKeyStore(db);
-  const keyRing = config.signingKeys
-    ? await KeyRing.fromKeys(await keysFromEnvironment(config.signingKeys, config.signingAlgorithm))
-    : await KeyRing.fromStore(keyStore, config.signingAlgorithm, now());
-  const passwordHasher = deps.passwordHasher ?? createScryptHasher();
-  if (config.seedDemoUsers) await seedDemoUsers(users, passwordHasher, config.demoPassword as string, now());
-
   const app = await createServiceApp({
     serviceName: 'server1',
     publicUrl: config.publicUrl,
@@ -72,11 +54,35 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     bodyLimitBytes: BODY_LIMIT_BYTES,
     tls: config.tls,
   });
+  let stores: Server1Stores | undefined;
+  try {
+    stores = await openStores(config, { log: app.log.child({ component: 'database' }) });
+    return await buildOn(app, stores, config, deps, now);
+  } catch (err) {
+    await app.close().catch(() => {});
+    await stores?.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Registers server1's routes and background work on `app`, over `stores`. */
+async function buildOn(
+  app: FastifyInstance,
+  stores: Server1Stores,
+  config: Server1Config,
+  deps: Server1Deps,
+  now: () => number,
+): Promise<FastifyInstance> {
+  const { users, sessions: sessionStore, keys: keyStore, outbox, loginThrottle } = stores;
+  const keyRing = config.signingKeys
+    ? await KeyRing.fromKeys(await keysFromEnvironment(config.signingKeys, config.signingAlgorithm))
+    : await KeyRing.fromStore(keyStore, config.signingAlgorithm, now());
+  const passwordHasher = deps.passwordHasher ?? createScryptHasher();
+  if (config.seedDemoUsers) await seedDemoUsers(users, passwordHasher, config.demoPassword as string, now());
 
   const registry = new MetricsRegistry();
   const metrics = createServer1Metrics(registry);
   registry.gauge('server1_sessions', 'Sessions currently stored.', () => sessionStore.count());
-  const outbox = createSqliteLogoutOutbox(db);
   registry.gauge('server1_logout_outbox_depth', 'Back-channel logouts waiting for delivery.', () =>
     outbox.depth(),
   );
@@ -91,6 +97,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     tokenTtlSec: config.logoutTokenTtlSec,
     requestTimeoutMs: config.logoutRequestTimeoutMs,
     ca: config.tlsCa,
+    leaseMs: config.logoutDeliveryLeaseMs,
     now,
     log: app.log.child({ component: 'logout-dispatcher' }),
     onOutcome: (outcome) => metrics.logoutDelivery({ outcome }),
@@ -113,13 +120,6 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     cookie: cookieSpec(config.publicUrl, 's1_session'),
     now,
   });
-  const loginThrottle = createMemoryLoginThrottle({
-    freeFailuresPerPair: config.loginDelayAfterFailures,
-    delayBaseMs: config.loginDelayBaseMs,
-    maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
-    maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
-    windowMs: config.loginFailureWindowMs,
-  });
   const hashLimiter = createHashLimiter({
     maxConcurrent: config.loginMaxConcurrentHashes,
     maxQueued: config.loginMaxQueuedHashes,
@@ -136,7 +136,8 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
   const activityPanel = createActivityPanel(serviceClient, config.clients, config.serviceCallTimeoutMs);
 
   await app.register(healthRoutes, {
-    isReady: () => true,
+    // Not ready while the database cannot be reached: a proxy then sends requests elsewhere.
+    isReady: () => stores.available(),
     metrics: registry,
     metricsToken: config.metricsToken,
   });
@@ -168,6 +169,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     : () => {};
   const purge = () => {
     sessionStore.purgeExpired(now()).catch((err) => app.log.error({ err }, 'session purge failed'));
+    stores.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed'));
   };
   // Once at start too, so that a restart after a long stop begins without stale rows.
   purge();
@@ -177,7 +179,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     clearInterval(purgeTimer);
     stopKeyMaintenance();
     await Promise.all([dispatcher.stop(), serviceClient.close()]);
-    db.close();
+    await stores.close();
   });
   await app.ready();
   return app;

@@ -40,8 +40,17 @@ export interface Server1Config {
   readonly host: string;
   /** The URL browsers use; also the `iss` of every token. */
   readonly publicUrl: string;
-  /** Holds the SQLite database (users, sessions, keys). */
+  /** Holds the SQLite database (users, sessions, keys), unless {@link databaseUrl} is set. */
   readonly dataDir: string;
+  /**
+   * PostgreSQL instead of SQLite (DATABASE_URL, `postgres://…`): users, sessions, keys, the logout
+   * outbox and the login throttle, shared by every replica. Unset: SQLite in DATA_DIR.
+   */
+  readonly databaseUrl: string | undefined;
+  /** Connections each replica's pool may open (DATABASE_POOL_MAX). */
+  readonly databasePoolMax: number;
+  /** Bound on getting a connection and on each statement (DATABASE_TIMEOUT_MS). */
+  readonly databaseTimeoutMs: number;
   readonly clients: readonly ClientRegistration[];
   readonly seedDemoUsers: boolean;
   readonly demoPassword: string | undefined;
@@ -84,6 +93,8 @@ export interface Server1Config {
   readonly logoutRetryMaxMs: number;
   readonly logoutDeliveryMaxAgeMs: number;
   readonly logoutRequestTimeoutMs: number;
+  /** A replica that claims a delivery holds it this long (ms): longer than an attempt can take. */
+  readonly logoutDeliveryLeaseMs: number;
   /** Whose X-Forwarded-For to believe: no one, the nearest n proxies, or the listed ones. */
   readonly trustProxy: TrustProxy;
   /** Listen over TLS with this certificate and key (TLS_CERT_FILE, TLS_KEY_FILE); unset: plain http. */
@@ -122,6 +133,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     host: read.string('HOST', '127.0.0.1'),
     publicUrl,
     dataDir: read.string('DATA_DIR', 'data/server1'),
+    databaseUrl: databaseUrlFrom(read),
+    databasePoolMax: read.integer('DATABASE_POOL_MAX', 10, { min: 1, max: 1000 }),
+    databaseTimeoutMs: read.integer('DATABASE_TIMEOUT_MS', 2_000, { min: 100, max: 60_000 }),
     clients: read.json('CLIENTS', [parseClient(DEFAULT_CLIENT, 0)], parseClients),
     seedDemoUsers,
     demoPassword,
@@ -157,6 +171,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     logoutRetryMaxMs: read.integer('LOGOUT_RETRY_MAX_MS', 5 * 60_000, { min: 10 }),
     logoutDeliveryMaxAgeMs: read.integer('LOGOUT_DELIVERY_MAX_AGE_MS', 24 * 3_600_000, { min: 1000 }),
     logoutRequestTimeoutMs: read.integer('LOGOUT_REQUEST_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
+    logoutDeliveryLeaseMs: read.integer('LOGOUT_DELIVERY_LEASE_MS', 30_000, { min: 300 }),
     trustProxy: readTrustProxy(read),
     tls: readListenTls(read, publicUrl),
     tlsCa: readTrustedCa(read),
@@ -189,9 +204,35 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   if (config.logoutRetryMaxMs < config.logoutRetryBaseMs) {
     read.problem('LOGOUT_RETRY_MAX_MS', 'must not be smaller than LOGOUT_RETRY_BASE_MS');
   }
+  // An attempt may take the connect, headers and body timeouts one after the other. A lease
+  // that ran out mid-attempt would let another replica send the same logout.
+  if (config.logoutDeliveryLeaseMs < 3 * config.logoutRequestTimeoutMs) {
+    read.problem('LOGOUT_DELIVERY_LEASE_MS', 'must be at least 3 times LOGOUT_REQUEST_TIMEOUT_MS');
+  }
   checkProduction(read, config);
   read.finish();
   return Object.freeze(config);
+}
+
+/** DATABASE_URL: a postgres:// or postgresql:// URL, or unset for SQLite. */
+function databaseUrlFrom(read: EnvReader): string | undefined {
+  const value = read.raw('DATABASE_URL');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // The value holds a password: the problem never repeats it.
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    read.problem(
+      'DATABASE_URL',
+      'must be a postgres:// or postgresql:// URL (or unset, for SQLite in DATA_DIR)',
+    );
+    return undefined;
+  }
+  return value;
 }
 
 /**

@@ -149,6 +149,46 @@ describe('TRUST_PROXY', () => {
   );
 });
 
+describe('DATABASE_URL (server1 on PostgreSQL)', () => {
+  it('keeps SQLite in DATA_DIR when unset, with bounded pool defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      databaseUrl: undefined,
+      databasePoolMax: 10,
+      databaseTimeoutMs: 2000,
+      logoutDeliveryLeaseMs: 30_000,
+    });
+  });
+
+  it.each(['postgres://s1:secret@db:5432/server1', 'postgresql://db/server1?sslmode=require'])(
+    'reads %s',
+    (url) => {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    },
+  );
+
+  it.each(['mysql://db/server1', 'db:5432', 'http://db/server1'])(
+    'refuses DATABASE_URL=%s, naming the variable and not echoing the value',
+    (url) => {
+      const problems = configError({ DATABASE_URL: url }).problems;
+      expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL must be a postgres:\/\//)]);
+      expect(problems[0]).not.toContain(url);
+    },
+  );
+
+  it('refuses a delivery lease shorter than three request timeouts', () => {
+    expect(
+      configError({ LOGOUT_REQUEST_TIMEOUT_MS: '2000', LOGOUT_DELIVERY_LEASE_MS: '5999' }).problems,
+    ).toEqual([expect.stringMatching(/^LOGOUT_DELIVERY_LEASE_MS must be at least 3 times/)]);
+  });
+
+  it.each([
+    ['DATABASE_POOL_MAX', '0'],
+    ['DATABASE_TIMEOUT_MS', '50'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(configError({ [name]: value }).problems).toEqual([expect.stringMatching(new RegExp(`^${name} `))]);
+  });
+});
+
 describe('production mode (NODE_ENV=production)', () => {
   const CLIENTS = JSON.stringify([
     {

@@ -54,6 +54,58 @@ export interface LoginThrottle {
 // without limit; the keys least recently counted are forgotten first.
 const MAX_TRACKED_KEYS = 100_000;
 
+/** The three keys an attempt is counted under. */
+export interface ThrottleKeys {
+  readonly account: string;
+  readonly address: string;
+  readonly pair: string;
+}
+
+/** The keys of (username, address); a username counts whatever its case. */
+export function throttleKeys(username: string, address: string): ThrottleKeys {
+  const account = username.toLowerCase();
+  return {
+    account: `account:${account}`,
+    address: `address:${address}`,
+    // No address holds a space, so the pair key is unambiguous.
+    pair: `pair:${address} ${account}`,
+  };
+}
+
+/**
+ * How long an attempt must wait (ms; 0 or less: go ahead), given each key's failure times inside
+ * the window, oldest first. The rule of every {@link LoginThrottle}, wherever the times are kept.
+ */
+export function throttleWaitMs(
+  limits: LoginThrottleLimits,
+  times: { readonly [K in keyof ThrottleKeys]: readonly number[] },
+  now: number,
+): number {
+  // A hard limit: `max` failures in the window, then wait until the oldest counted one leaves it.
+  const ceilingWaitMs = (counted: readonly number[], max: number): number =>
+    counted.length < max ? 0 : (counted[counted.length - max] as number) + limits.windowMs - now;
+  // A growing delay: after the free failures, each attempt waits base * 2^(extra failures) after
+  // the last one, at most a window. The owner typing a password wrong a few times never waits;
+  // one address guessing at one account gets about a dozen tries in the first window, then one
+  // a window.
+  const delayWaitMs = (counted: readonly number[]): number => {
+    const extra = counted.length - limits.freeFailuresPerPair;
+    if (extra < 0) return 0;
+    const delay = Math.min(limits.delayBaseMs * 2 ** Math.min(extra, 52), limits.windowMs);
+    return (counted[counted.length - 1] as number) + delay - now;
+  };
+  return Math.max(
+    ceilingWaitMs(times.account, limits.maxFailuresPerAccount),
+    ceilingWaitMs(times.address, limits.maxFailuresPerAddress),
+    delayWaitMs(times.pair),
+  );
+}
+
+/** The answer to an attempt that must wait `waitMs` (> 0). */
+export function refusal(waitMs: number): LoginReservation {
+  return { ok: false, retryAfterSec: Math.max(1, Math.ceil(waitMs / 1000)) };
+}
+
 /** An in-memory {@link LoginThrottle}: per process, reset by a restart. */
 export function createMemoryLoginThrottle(limits: LoginThrottleLimits): LoginThrottle {
   // Each key's failure times, oldest first; the Map's order is the order keys were last counted.
@@ -65,28 +117,6 @@ export function createMemoryLoginThrottle(limits: LoginThrottleLimits): LoginThr
     else failures.set(key, times);
     return times;
   };
-  // A hard limit: `max` failures in the window, then wait until the oldest counted one leaves it.
-  const ceilingWaitMs = (times: readonly number[], max: number, now: number): number =>
-    times.length < max ? 0 : (times[times.length - max] as number) + limits.windowMs - now;
-  // A growing delay: after the free failures, each attempt waits base * 2^(extra failures) after
-  // the last one, at most a window. The owner typing a password wrong a few times never waits;
-  // one address guessing at one account gets about a dozen tries in the first window, then one
-  // a window.
-  const delayWaitMs = (times: readonly number[], now: number): number => {
-    const extra = times.length - limits.freeFailuresPerPair;
-    if (extra < 0) return 0;
-    const delay = Math.min(limits.delayBaseMs * 2 ** Math.min(extra, 52), limits.windowMs);
-    return (times[times.length - 1] as number) + delay - now;
-  };
-  const keysOf = (username: string, address: string) => {
-    const account = username.toLowerCase();
-    return {
-      account: `account:${account}`,
-      address: `address:${address}`,
-      // No address holds a space, so the pair key is unambiguous.
-      pair: `pair:${address} ${account}`,
-    };
-  };
   const removeOne = (key: string, at: number) => {
     const times = failures.get(key);
     const index = times?.lastIndexOf(at) ?? -1;
@@ -97,13 +127,17 @@ export function createMemoryLoginThrottle(limits: LoginThrottleLimits): LoginThr
 
   return {
     async reserve(username, address, now) {
-      const keys = keysOf(username, address);
-      const waitMs = Math.max(
-        ceilingWaitMs(recent(keys.account, now), limits.maxFailuresPerAccount, now),
-        ceilingWaitMs(recent(keys.address, now), limits.maxFailuresPerAddress, now),
-        delayWaitMs(recent(keys.pair, now), now),
+      const keys = throttleKeys(username, address);
+      const waitMs = throttleWaitMs(
+        limits,
+        {
+          account: recent(keys.account, now),
+          address: recent(keys.address, now),
+          pair: recent(keys.pair, now),
+        },
+        now,
       );
-      if (waitMs > 0) return { ok: false, retryAfterSec: Math.max(1, Math.ceil(waitMs / 1000)) };
+      if (waitMs > 0) return refusal(waitMs);
       // Nothing above awaits: the check and the count are one step, whatever runs concurrently.
       for (const key of [keys.account, keys.address, keys.pair]) {
         const times = failures.get(key) ?? [];
@@ -117,11 +151,11 @@ export function createMemoryLoginThrottle(limits: LoginThrottleLimits): LoginThr
       return { ok: true, attempt: { username, address, at: now } };
     },
     async refund(attempt) {
-      const keys = keysOf(attempt.username, attempt.address);
+      const keys = throttleKeys(attempt.username, attempt.address);
       for (const key of [keys.account, keys.address, keys.pair]) removeOne(key, attempt.at);
     },
     async succeed(attempt) {
-      const keys = keysOf(attempt.username, attempt.address);
+      const keys = throttleKeys(attempt.username, attempt.address);
       removeOne(keys.address, attempt.at);
       failures.delete(keys.account);
       failures.delete(keys.pair);

@@ -1,16 +1,20 @@
-// `npm run keys -- list | rotate`: server1's signing keys, against its data directory, whether
-// server1 is running or not (a running server1 picks a rotation up within a second). Reads the
-// same environment as server1 (DATA_DIR, SIGNING_ALG, JWKS_MAX_AGE_SEC, ...).
+// `npm run keys -- list | rotate`: server1's signing keys, against its data directory or its
+// PostgreSQL database (DATABASE_URL), whether server1 is running or not (every running replica
+// picks a rotation up within a second). Reads the same environment as server1 (DATA_DIR,
+// DATABASE_URL, SIGNING_ALG, JWKS_MAX_AGE_SEC, ...).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '@jwt-handoff/shared';
-import { loadConfig, timingInputOf } from '../config.js';
+import { AppError, ConfigError } from '@jwt-handoff/shared';
+import { loadConfig, type Server1Config, timingInputOf } from '../config.js';
 import { keysFromEnvironment } from '../keys/environment-keys.js';
 import { type KeyDescription, KeyRing } from '../keys/key-ring.js';
 import { rotationTiming } from '../keys/key-timeline.js';
 import { RotationRefusedError, rotateKeys } from '../keys/rotate-keys.js';
 import { openServer1Database } from '../stores/database.js';
-import { createSqliteKeyStore } from '../stores/key-store.js';
+import { createSqliteKeyStore, type KeyStore } from '../stores/key-store.js';
+import { openPostgres } from '../stores/postgres/database.js';
+import { createPostgresKeyStore } from '../stores/postgres/key-store.js';
+import { migrate } from '../stores/postgres/migrations.js';
 
 const USAGE = 'usage: npm run keys -- list | rotate';
 
@@ -34,15 +38,10 @@ async function main(command: string | undefined): Promise<number> {
     printKeys(ring.describe(now), now);
     return 0;
   }
-  // Never create a database here: a mistyped DATA_DIR would otherwise get a fresh key listed
-  // as if it were the server's.
-  if (!existsSync(join(config.dataDir, 'server1.sqlite'))) {
-    console.error(`keys: no server1 database in ${config.dataDir} (check DATA_DIR, or start server1 once)`);
-    return 1;
-  }
-  const db = openServer1Database(config.dataDir);
+  const opened = await openKeyStore(config);
+  if (!opened) return 1;
   try {
-    const store = createSqliteKeyStore(db);
+    const store = opened.store;
     if (command === 'rotate') {
       const timing = rotationTiming(timingInputOf(config));
       const result = await rotateKeys(store, { algorithm: config.signingAlgorithm, timing, now });
@@ -60,8 +59,44 @@ async function main(command: string | undefined): Promise<number> {
     printKeys(ring.describe(now), now);
     return 0;
   } finally {
-    db.close();
+    await opened.close();
   }
+}
+
+/** server1's key store as the configuration names it; undefined (reported) when there is none. */
+async function openKeyStore(
+  config: Server1Config,
+): Promise<{ store: KeyStore; close: () => Promise<void> } | undefined> {
+  if (config.databaseUrl !== undefined) {
+    const quiet = { warn: () => {}, info: () => {} };
+    const db = await openPostgres({
+      url: config.databaseUrl,
+      poolMax: 2,
+      timeoutMs: config.databaseTimeoutMs,
+      log: quiet,
+    });
+    try {
+      // The schema is the running servers' (same build); migrating is safe beside them.
+      await migrate(db);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return { store: createPostgresKeyStore(db), close: () => db.close() };
+  }
+  // Never create a database here: a mistyped DATA_DIR would otherwise get a fresh key listed
+  // as if it were the server's.
+  if (!existsSync(join(config.dataDir, 'server1.sqlite'))) {
+    console.error(`keys: no server1 database in ${config.dataDir} (check DATA_DIR, or start server1 once)`);
+    return undefined;
+  }
+  const db = openServer1Database(config.dataDir);
+  return {
+    store: createSqliteKeyStore(db),
+    close: async () => {
+      db.close();
+    },
+  };
 }
 
 function printKeys(keys: readonly KeyDescription[], now: number): void {
@@ -94,6 +129,7 @@ main(process.argv[2]).then(
   (err) => {
     if (err instanceof ConfigError || err instanceof RotationRefusedError)
       console.error(`keys: ${err.message}`);
+    else if (err instanceof AppError) console.error(`keys: ${err.message} (DATABASE_URL)`);
     else console.error(err);
     process.exit(1);
   },

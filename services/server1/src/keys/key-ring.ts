@@ -51,14 +51,10 @@ export class KeyRing {
     await ring.reload();
     if (options.generateFirstKey !== false && !ring.keys.some((key) => isSigning(key, now))) {
       const generated = await generateSigningKey(algorithm);
-      await store.insert({
-        ...generated,
-        createdAt: now,
-        publishAt: now,
-        signFrom: now,
-        retireAt: null,
-        unpublishAt: null,
-      });
+      await store.insertFirst(
+        { ...generated, createdAt: now, publishAt: now, signFrom: now, retireAt: null, unpublishAt: null },
+        now,
+      );
       await ring.reload();
     }
     return ring;

@@ -25,6 +25,11 @@ export interface LogoutDispatcherOptions {
   requestTimeoutMs: number;
   /** PEM certificates trusted for https besides Node's default roots (TLS_CA_FILE). Default none. */
   ca?: readonly string[] | undefined;
+  /**
+   * How long a claimed delivery is this dispatcher's alone (ms): longer than any attempt takes,
+   * so that no other replica sends it meanwhile; if this one dies, another sends it after this.
+   */
+  leaseMs: number;
   now: () => number;
   log: FastifyBaseLogger;
   /** Counts each attempt's outcome (for /metrics). */
@@ -133,8 +138,13 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
     // straight back in the next batch: a loop of microtasks only, which starved the event loop
     // and froze all of server1 (no request answered, not even close()).
     const tried = new Set<number>();
-    const dueNow = async () =>
-      (await outbox.due(now(), BATCH_SIZE)).filter((delivery) => !tried.has(delivery.id));
+    const dueNow = async () => {
+      const claimed = await outbox.claimDue(now(), BATCH_SIZE, options.leaseMs);
+      // One already tried in this cycle goes back unattempted, for the next cycle (or replica).
+      const again = claimed.filter((delivery) => tried.has(delivery.id)).map((delivery) => delivery.id);
+      if (again.length > 0) await outbox.release(again);
+      return claimed.filter((delivery) => !tried.has(delivery.id));
+    };
     let batch = await dueNow();
     while (batch.length > 0 && !stopped) {
       for (const delivery of batch) tried.add(delivery.id);
@@ -148,11 +158,20 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
       );
       batch = await dueNow();
     }
+    // Stopping: what was claimed but not attempted goes back to the other replicas at once.
+    if (batch.length > 0) await outbox.release(batch.map((delivery) => delivery.id));
   };
 
   const schedule = async () => {
     if (stopped) return;
-    const next = await outbox.nextDueAt();
+    let next: number | undefined;
+    try {
+      next = await outbox.nextDueAt();
+    } catch (err) {
+      // The outbox cannot be read (its database is down): look again after the longest sleep.
+      // Thrown from here, it was an unhandled rejection, which stops the service.
+      log.warn({ err }, 'logout outbox unavailable; trying again shortly');
+    }
     const wait = next === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(0, next - now()));
     clearTimeout(timer);
     timer = setTimeout(run, wait);

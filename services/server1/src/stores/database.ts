@@ -62,6 +62,8 @@ const MIGRATIONS: readonly Migration[] = [
    );
    CREATE INDEX session_visits_by_user ON session_visits(user_id);
    CREATE INDEX session_visits_by_keep_until ON session_visits(keep_until);`,
+  // The lease of a delivery claimed by a dispatcher (see LogoutOutbox.claimDue).
+  'ALTER TABLE logout_outbox ADD COLUMN lease_until INTEGER;',
 ];
 
 /** Opens server1's database, `server1.sqlite` in the data directory. */

@@ -20,7 +20,11 @@ export interface StoredKey {
 /** Where server1's signing keys live. Async so that a PostgreSQL implementation fits. */
 export interface KeyStore {
   list(): Promise<StoredKey[]>;
-  insert(key: StoredKey): Promise<void>;
+  /**
+   * Adds a first key, unless a key already signs at `now`; true when added. Replicas that start
+   * together on an empty database each try, and one key results.
+   */
+  insertFirst(key: StoredKey, now: number): Promise<boolean>;
   /**
    * One rotation, atomically: adds the new key and schedules the end of the keys it replaces,
    * so a crash can never leave two signing keys or none. Resolves false, changing nothing, when
@@ -36,7 +40,20 @@ export interface KeyStore {
   deleteDropped(now: number): Promise<number>;
 }
 
-interface KeyRow {
+/**
+ * SQL for "the key signs at $1", keyState's `current` (keys/key-timeline.ts): published, past its
+ * sign_from, not retired and not dropped.
+ */
+export const SIGNING_AT = `publish_at <= $1 AND sign_from <= $1
+  AND (retire_at IS NULL OR retire_at > $1) AND (unpublish_at IS NULL OR unpublish_at > $1)`;
+
+/**
+ * The order keys are listed in: the newest signing key last (KeyRing signs with it). kid breaks
+ * a tie, so every replica reading the same rows picks the same key and serves the same JWKS.
+ */
+export const KEY_ORDER = 'sign_from, created_at, kid';
+
+export interface KeyRow {
   kid: string;
   alg: string;
   private_jwk: string;
@@ -53,7 +70,7 @@ interface KeyRow {
  * 0700 data directory, like a key file would be.
  */
 export function createSqliteKeyStore(db: Database.Database): KeyStore {
-  const list = db.prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY sign_from, created_at');
+  const list = db.prepare<[], KeyRow>(`SELECT * FROM signing_keys ORDER BY ${KEY_ORDER}`);
   const insert = db.prepare(
     `INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, publish_at, sign_from, retire_at, unpublish_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -74,6 +91,15 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
       key.retireAt,
       key.unpublishAt,
     );
+  const signing = db.prepare<{ now: number }, { n: number }>(
+    `SELECT count(*) AS n FROM signing_keys WHERE ${SIGNING_AT.replaceAll('$1', '@now')}`,
+  );
+  // IMMEDIATE, as for rotate: two processes cannot both find no signing key.
+  const insertFirst = db.transaction((key: StoredKey, now: number) => {
+    if ((signing.get({ now })?.n ?? 0) > 0) return false;
+    insertKey(key);
+    return true;
+  });
   const pending = db.prepare<[number], { n: number }>(
     'SELECT count(*) AS n FROM signing_keys WHERE sign_from > ?',
   );
@@ -98,20 +124,25 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
       return deleteDropped.run(now).changes;
     },
     async list() {
-      return list.all().map((row) => ({
-        kid: row.kid,
-        alg: row.alg,
-        privateJwk: JSON.parse(row.private_jwk) as JWK,
-        publicJwk: JSON.parse(row.public_jwk) as JWK,
-        createdAt: row.created_at,
-        publishAt: row.publish_at,
-        signFrom: row.sign_from,
-        retireAt: row.retire_at,
-        unpublishAt: row.unpublish_at,
-      }));
+      return list.all().map(toStoredKey);
     },
-    async insert(key) {
-      insertKey(key);
+    async insertFirst(key, now) {
+      return insertFirst.immediate(key, now);
     },
+  };
+}
+
+/** A stored row as a {@link StoredKey}. */
+export function toStoredKey(row: KeyRow): StoredKey {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    privateJwk: JSON.parse(row.private_jwk) as JWK,
+    publicJwk: JSON.parse(row.public_jwk) as JWK,
+    createdAt: row.created_at,
+    publishAt: row.publish_at,
+    signFrom: row.sign_from,
+    retireAt: row.retire_at,
+    unpublishAt: row.unpublish_at,
   };
 }

@@ -25,8 +25,15 @@ export type NewLogoutDelivery = Pick<LogoutDelivery, 'clientId' | 'sub' | 'sid' 
  */
 export interface LogoutOutbox {
   enqueue(deliveries: readonly NewLogoutDelivery[], now: number, maxAgeMs: number): Promise<void>;
-  /** Deliveries whose next attempt is due, oldest first. */
-  due(now: number, limit: number): Promise<LogoutDelivery[]>;
+  /**
+   * Claims up to `limit` deliveries whose next attempt is due, oldest first: each is leased to
+   * the caller until `now + leaseMs`, and nobody else claims it before the lease ends or the
+   * delivery is settled ({@link delivered}, {@link retryLater}). A replica that dies holding a
+   * lease delays that delivery by the lease, and loses nothing.
+   */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<LogoutDelivery[]>;
+  /** Gives claimed deliveries back unattempted: anyone may claim them again at once. */
+  release(ids: readonly number[]): Promise<void>;
   /** The client acknowledged it: forget it. */
   delivered(id: number): Promise<void>;
   /** Another attempt failed: try again at `nextAttemptAt`. */
@@ -35,11 +42,11 @@ export interface LogoutOutbox {
   dropExpired(now: number): Promise<LogoutDelivery[]>;
   /** How many deliveries wait (for /metrics and /healthz). */
   depth(): Promise<number>;
-  /** When the next delivery is due (ms), or undefined when the outbox is empty. */
+  /** When the next delivery is due and not leased (ms), or undefined when the outbox is empty. */
   nextDueAt(): Promise<number | undefined>;
 }
 
-interface OutboxRow {
+export interface OutboxRow {
   id: number;
   client_id: string;
   sub: string;
@@ -64,27 +71,42 @@ export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
       }
     },
   );
-  const due = db.prepare<[number, number], OutboxRow>(
-    'SELECT * FROM logout_outbox WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?',
+  const claim = db.prepare<{ now: number; limit: number; leaseUntil: number }, OutboxRow>(
+    `UPDATE logout_outbox SET lease_until = @leaseUntil WHERE id IN (
+       SELECT id FROM logout_outbox
+       WHERE next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+       ORDER BY next_attempt_at, id LIMIT @limit)
+     RETURNING *`,
   );
   const remove = db.prepare('DELETE FROM logout_outbox WHERE id = ?');
+  const release = db.prepare('UPDATE logout_outbox SET lease_until = NULL WHERE id = ?');
+  const releaseAll = db.transaction((ids: readonly number[]) => {
+    for (const id of ids) release.run(id);
+  });
   const retry = db.prepare(
-    'UPDATE logout_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+    'UPDATE logout_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?',
   );
-  const expired = db.prepare<[number], OutboxRow>(
-    'DELETE FROM logout_outbox WHERE expires_at <= ? RETURNING *',
+  const expired = db.prepare<{ now: number }, OutboxRow>(
+    // A delivery in flight is left to its attempt; it is dropped once settled.
+    'DELETE FROM logout_outbox WHERE expires_at <= @now AND (lease_until IS NULL OR lease_until <= @now) RETURNING *',
   );
   const depth = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM logout_outbox');
   const nextDue = db.prepare<[], { at: number | null }>(
-    'SELECT min(next_attempt_at) AS at FROM logout_outbox',
+    'SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) AS at FROM logout_outbox',
   );
 
   return {
     async enqueue(deliveries, now, maxAgeMs) {
       insertAll(deliveries, now, maxAgeMs);
     },
-    async due(now, limit) {
-      return due.all(now, limit).map(toDelivery);
+    async claimDue(now, limit, leaseMs) {
+      return claim
+        .all({ now, limit, leaseUntil: now + leaseMs })
+        .map(toDelivery)
+        .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+    },
+    async release(ids) {
+      releaseAll(ids);
     },
     async delivered(id) {
       remove.run(id);
@@ -93,7 +115,7 @@ export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
       retry.run(nextAttemptAt, error.slice(0, 500), id);
     },
     async dropExpired(now) {
-      return expired.all(now).map(toDelivery);
+      return expired.all({ now }).map(toDelivery);
     },
     async depth() {
       return depth.get()?.n ?? 0;
@@ -104,7 +126,8 @@ export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
   };
 }
 
-function toDelivery(row: OutboxRow): LogoutDelivery {
+/** A stored row as a {@link LogoutDelivery}. */
+export function toDelivery(row: OutboxRow): LogoutDelivery {
   return {
     id: row.id,
     clientId: row.client_id,

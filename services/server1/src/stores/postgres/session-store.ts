@@ -1,0 +1,135 @@
+import {
+  hashSecret,
+  isSessionLive,
+  randomId,
+  type SessionTimeouts,
+  touchIntervalMs,
+} from '@jwt-handoff/shared';
+import type { Session, SessionStore, Visit } from '../session-store.js';
+import type { Queryable } from './database.js';
+
+interface SessionRow {
+  id_hash: string;
+  sid: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+interface VisitRow {
+  sid: string;
+  client_id: string;
+}
+
+/**
+ * The PostgreSQL {@link SessionStore}: the same tables and rules as the SQLite one, so a session
+ * started at one replica is found by every other.
+ */
+export function createPostgresSessionStore(db: Queryable, timeouts: SessionTimeouts): SessionStore {
+  const touchEveryMs = touchIntervalMs(timeouts);
+  const remove = (idHash: string) => db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+  const visits = async (text: string, values: unknown[]) =>
+    (await db.query<VisitRow>(text, values)).rows.map((row) => ({ sid: row.sid, clientId: row.client_id }));
+
+  return {
+    async create(userId, now) {
+      const id = randomId();
+      const session: Session = {
+        idHash: hashSecret(id),
+        // Domain-separated from the id hash, as in the SQLite store: a sid (it travels in
+        // tokens) leads to no primary key.
+        sid: hashSecret(`sid:${id}`),
+        userId,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + timeouts.absoluteMs,
+      };
+      await db.query(
+        `INSERT INTO sessions (id_hash, sid, user_id, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $4, $5)`,
+        [session.idHash, session.sid, userId, now, session.expiresAt],
+      );
+      return { id, session };
+    },
+    async touch(id, now) {
+      const idHash = hashSecret(id);
+      const row = (await db.query<SessionRow>('SELECT * FROM sessions WHERE id_hash = $1', [idHash])).rows[0];
+      if (!row) return undefined;
+      const session = toSession(row);
+      if (!isSessionLive(session, timeouts, now)) {
+        await remove(idHash);
+        return undefined;
+      }
+      if (now - session.lastSeenAt < touchEveryMs) return session;
+      await db.query('UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $1) WHERE id_hash = $2', [
+        now,
+        idHash,
+      ]);
+      return { ...session, lastSeenAt: now };
+    },
+    async delete(idHash) {
+      await remove(idHash);
+    },
+    async purgeExpired(now) {
+      await db.query('DELETE FROM session_visits WHERE keep_until <= $1', [now]);
+      const result = await db.query('DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2', [
+        now,
+        now - timeouts.idleMs,
+      ]);
+      return result.rowCount ?? 0;
+    },
+    async count() {
+      return (await db.query<{ n: number }>('SELECT count(*) AS n FROM sessions')).rows[0]?.n ?? 0;
+    },
+    async deleteAllForUser(userId) {
+      const { rows } = await db.query<SessionRow>('DELETE FROM sessions WHERE user_id = $1 RETURNING *', [
+        userId,
+      ]);
+      return rows.map(toSession);
+    },
+    // Inserts only while the session exists, in the same statement that looks for it: a visit
+    // recorded for a session that a concurrent sign-out (at any replica) has just ended would
+    // never be told. Kept one absolute session lifetime, as in the SQLite store.
+    async recordVisit(sid, clientId, now) {
+      const result = await db.query(
+        `INSERT INTO session_visits (sid, user_id, client_id, first_visited_at, last_visited_at, keep_until)
+         SELECT sid, user_id, $2, $3, $3, $4 FROM sessions WHERE sid = $1
+         ON CONFLICT (sid, client_id) DO UPDATE
+           SET last_visited_at = excluded.last_visited_at, keep_until = excluded.keep_until`,
+        [sid, clientId, now, now + timeouts.absoluteMs],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
+    visitsOfSession(sid, now) {
+      return visits(
+        'SELECT sid, client_id FROM session_visits WHERE sid = $1 AND keep_until > $2 ORDER BY first_visited_at, client_id',
+        [sid, now],
+      );
+    },
+    visitsOfUser(userId, now) {
+      return visits(
+        'SELECT sid, client_id FROM session_visits WHERE user_id = $1 AND keep_until > $2 ORDER BY first_visited_at, client_id',
+        [userId, now],
+      );
+    },
+    async forgetVisits(forgotten: readonly Visit[]) {
+      if (forgotten.length === 0) return;
+      await db.query(
+        'DELETE FROM session_visits WHERE (sid, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+        [forgotten.map((visit) => visit.sid), forgotten.map((visit) => visit.clientId)],
+      );
+    },
+  };
+}
+
+function toSession(row: SessionRow): Session {
+  return {
+    idHash: row.id_hash,
+    sid: row.sid,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+  };
+}
