@@ -18,8 +18,7 @@ export const REASON_MEANINGS: Readonly<Record<ReasonCode, string>> = Object.free
     'The signature does not match the token: it was not signed by the identity service, or was changed after signing.',
   invalid_type: 'This is a token of another kind (not a handoff token), so it cannot sign you in here.',
   invalid_issuer: 'The token was issued by another identity service than the one this service trusts.',
-  invalid_audience:
-    'The token was issued for another service. Each token names the one service it is for.',
+  invalid_audience: 'The token was issued for another service. Each token names the one service it is for.',
   token_expired:
     'The sign-in token lives for a few seconds only, and it expired before it arrived. Start again; it takes a moment.',
   token_not_yet_valid:

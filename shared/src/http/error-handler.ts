@@ -109,7 +109,7 @@ function errorTitle(reason: ReasonCode): string {
 }
 
 /** A `Retry-After` in seconds as people say it: "42 s", "14 min 5 s", "2 h". */
-export function waitInWords(seconds: number): string {
+function waitInWords(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const min = Math.floor((seconds % 3600) / 60);
   const s = seconds % 60;

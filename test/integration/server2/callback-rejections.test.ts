@@ -356,7 +356,9 @@ describe('POST /handoff/callback answers a refusal in the form the client asks f
 
     expectErrorPage(replayed, 400, 'token_replayed');
     expect(replayed.body).toContain('<h1>This sign-in did not work</h1>');
-    expect(replayed.body).toMatch(/<p data-meaning>This sign-in token was already used\. Each one works once/);
+    expect(replayed.body).toMatch(
+      /<p data-meaning>This sign-in token was already used\. Each one works once/,
+    );
     expect(replayed.body).toContain('<a class="button" href="/handoff/start?return_to=%2F">Start again</a>');
     // Still a refusal: no txn, no cookie, and a page that is not cached.
     expect(replayed.headers.location).toBeUndefined();
