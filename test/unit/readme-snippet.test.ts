@@ -47,5 +47,6 @@ describe("the README's relying-app snippet", () => {
     } finally {
       rmSync(file, { force: true });
     }
-  });
+    // A whole type-check of the app and fastify's types: seconds alone, more on a loaded machine.
+  }, 60_000);
 });
