@@ -92,6 +92,7 @@ describe('a second relying app on the plugin, next to server2', () => {
       'POST',
       `${billingUrl}/handoff/callback`,
       new URLSearchParams({ token: toBilling.token }).toString(),
+      { accept: 'application/json' },
     );
     expect(replay.status).toBe(400);
     expect(JSON.parse(replay.body)).toEqual({ error: 'invalid_token', reason: 'token_replayed' });
@@ -101,6 +102,7 @@ describe('a second relying app on the plugin, next to server2', () => {
       'POST',
       `${billingUrl}/handoff/callback`,
       new URLSearchParams({ token: toServer2.token }).toString(),
+      { accept: 'application/json' },
     );
     expect(elsewhere.status).toBe(400);
     expect(JSON.parse(elsewhere.body).reason).toBe('invalid_audience');
