@@ -94,11 +94,21 @@ function fail(line) {
   stop(1);
 }
 
+/** Stops every child and exits once they have all ended (or after 10 s, when one hangs). */
 function stop(code = 0) {
+  if (stopping) return;
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  if (children.length === 0) process.exit(code);
-  setTimeout(() => process.exit(code), 1500).unref();
+  const alive = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  if (alive.length === 0) process.exit(code);
+  let left = alive.length;
+  for (const child of alive) {
+    child.once('exit', () => {
+      left -= 1;
+      if (left === 0) process.exit(code);
+    });
+    child.kill('SIGTERM');
+  }
+  setTimeout(() => process.exit(code), 10_000).unref();
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
@@ -142,6 +152,7 @@ function launch({ name, main, env }) {
       if (!up && line.includes(`${name} is up at`)) {
         up = true;
         resolve();
+        return; // the banner says it for all three
       }
       show(name, line, process.stdout);
     });
