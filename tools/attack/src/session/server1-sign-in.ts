@@ -45,9 +45,8 @@ export async function submitSignIn(
       : response.status === 429
         ? ` (server1 throttles sign-ins; retry after ${response.headers['retry-after'] ?? 'a while'} s)`
         : '';
-  throw new CannotTestError(
-    `signing in to server1 as ${credentials.username} failed: ${describe(response)}${hint}`,
-  );
+  const got = backToForm ? `${response.status} back to the sign-in form` : describe(response);
+  throw new CannotTestError(`signing in to server1 as ${credentials.username} failed: ${got}${hint}`);
 }
 
 /** Signs `browser` in to server1 from its sign-in page; resolves with the 303 that follows. */
