@@ -18,11 +18,13 @@ COPY services/server1/package.json services/server1/
 COPY services/server2/package.json services/server2/
 COPY test/kit/package.json test/kit/
 COPY tools/attack/package.json tools/attack/
+COPY examples/billing/package.json examples/billing/
 RUN npm_config_nodedir=/usr/local npm_config_build_from_source=true npm ci --no-audit --no-fund
 COPY shared shared
 COPY services services
 COPY test/kit test/kit
 COPY tools tools
+COPY examples examples
 RUN npx tsc -b
 
 # ---- prod: the same tree without development dependencies -----------------------------------

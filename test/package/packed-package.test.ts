@@ -302,6 +302,7 @@ describe('the shared package, packed and installed outside the workspace', () =>
       'POST',
       `${appUrl}/handoff/callback`,
       new URLSearchParams({ token: run.token }).toString(),
+      { accept: 'application/json' },
     );
     expect(replay.status).toBe(400);
     expect(JSON.parse(replay.body)).toEqual({ error: 'invalid_token', reason: 'token_replayed' });

@@ -1,12 +1,17 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+import { AppError, type ReasonCode, TOKEN_REASONS } from '../errors.js';
 import { renderPage, sendPage } from '../html/page.js';
+import { REASON_MEANINGS } from '../html/reason-meanings.js';
 import { html } from '../html/template.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route is a browser page: its errors are rendered as HTML rather than JSON. */
-    html?: boolean;
+    /**
+     * How the route's errors are answered: `true`, a browser page, always as HTML; `false` or
+     * unset, always JSON; `'when-accepted'`, a route that browsers and programs both call (the
+     * handoff callback): HTML when the request's `Accept` names `text/html`, JSON otherwise.
+     */
+    html?: boolean | 'when-accepted';
   }
 }
 
@@ -23,11 +28,8 @@ export function installErrorHandling(app: FastifyInstance, serviceName: string):
     sendAppError(serviceName, error, request, reply);
   app.setErrorHandler(createErrorHandler(render));
   app.setNotFoundHandler((request, reply) =>
-    render(
-      new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`),
-      request,
-      reply,
-    ),
+    // The message is read by people (on the page) and by logs; the JSON answer carries the reason.
+    render(new AppError('not_found', `There is no such page: ${request.url.split('?')[0]}`), request, reply),
   );
 }
 
@@ -41,8 +43,14 @@ export function createErrorHandler(render: AppErrorRenderer) {
   };
 }
 
+/** How the error page links back into the service. */
+export interface ErrorPageOptions {
+  /** Where "Start again" (or "Back to the start") leads. Default `/`. */
+  startHref?: string;
+}
+
 /**
- * The standard answer: JSON `{ error, reason }`, or for a browser route (route config `html`) an
+ * The standard answer: JSON `{ error, reason }`, or for a browser (route config `html`) an
  * HTML page carrying the same reason, with the error's headers either way.
  */
 export function sendAppError(
@@ -50,9 +58,10 @@ export function sendAppError(
   error: AppError,
   request: FastifyRequest,
   reply: FastifyReply,
+  page: ErrorPageOptions = {},
 ) {
   reply.headers(error.headers);
-  if (wantsHtml(request)) return sendPage(reply, errorPage(serviceName, error), error.statusCode);
+  if (wantsHtml(request)) return sendPage(reply, errorPage(serviceName, error, page), error.statusCode);
   return reply
     .code(error.statusCode)
     .header('cache-control', 'no-store')
@@ -61,10 +70,12 @@ export function sendAppError(
 }
 
 function wantsHtml(request: FastifyRequest): boolean {
-  // A matched route decides by its config: API and callback routes always answer JSON.
-  if (request.routeOptions?.url !== undefined) return request.routeOptions.config?.html === true;
+  const acceptsHtml = (request.headers.accept ?? '').includes('text/html');
   // No route matched: answer a browser with a page, anything else with JSON.
-  return (request.headers.accept ?? '').includes('text/html');
+  if (request.routeOptions?.url === undefined) return acceptsHtml;
+  // A matched route decides by its config: API routes always answer JSON, pages always HTML.
+  const mode = request.routeOptions.config?.html;
+  return mode === 'when-accepted' ? acceptsHtml : mode === true;
 }
 
 /** Maps any thrown value to the AppError that describes it to the client. */
@@ -83,14 +94,48 @@ export function toAppError(err: FastifyError | AppError): AppError {
   return new AppError('internal_error', 'internal error');
 }
 
-/** The page a browser sees for a refused request: the message and the stable reason code. */
-function errorPage(service: string, error: AppError) {
+// A refused sign-in is started again from the beginning; anything else goes back to the start.
+const SIGN_IN_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  ...TOKEN_REASONS,
+  'state_mismatch',
+  'txn_unknown',
+]);
+
+function errorTitle(reason: ReasonCode): string {
+  if (reason === 'not_found') return 'No such page';
+  if (reason === 'rate_limited' || reason === 'login_busy') return 'Please wait before trying again';
+  if (SIGN_IN_REASONS.has(reason)) return 'This sign-in did not work';
+  return 'Something went wrong';
+}
+
+/** A `Retry-After` in seconds as people say it: "42 s", "14 min 5 s", "2 h". */
+function waitInWords(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const min = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const parts = [h ? `${h} h` : '', min ? `${min} min` : '', s || seconds === 0 ? `${s} s` : ''];
+  return parts.filter(Boolean).join(' ');
+}
+
+/**
+ * The page a browser sees for a refused request: what happened (the message), what it means
+ * and what to do, when to try again (from `Retry-After`), the stable reason code, and a way back.
+ */
+function errorPage(service: string, error: AppError, options: ErrorPageOptions) {
+  const title = errorTitle(error.reason);
+  const retryAfter = Number(error.headers['retry-after']);
+  const retry = Number.isSafeInteger(retryAfter)
+    ? html`<p data-retry-after="${String(retryAfter)}">You can try again in <strong>${waitInWords(retryAfter)}</strong>.</p>`
+    : '';
+  const back = SIGN_IN_REASONS.has(error.reason) ? 'Start again' : 'Back to the start';
   return renderPage({
     service,
-    title: 'Something went wrong',
-    body: html`<h1>Something went wrong</h1>
+    title,
+    body: html`<h1>${title}</h1>
 <p class="error">${error.message}</p>
-<p class="note">Reason: <code data-reason>${error.reason}</code> (HTTP ${error.statusCode})</p>
-<p><a href="/">Back to the start</a></p>`,
+<p data-meaning>${REASON_MEANINGS[error.reason]}</p>
+${retry}
+<p class="note">Reason: <code data-reason>${error.reason}</code> (HTTP ${String(error.statusCode)})</p>
+<p><a class="button" href="${options.startHref ?? '/'}">${back}</a></p>`,
   });
 }

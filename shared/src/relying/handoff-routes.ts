@@ -52,8 +52,9 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRoutes
   });
 
   // A cross-site POST from the issuer's page: no SameSite=Lax cookie comes with it, so all this
-  // step can do is verify the token and park the claims under a one-time txn.
-  app.post('/handoff/callback', async (request, reply) => {
+  // step can do is verify the token and park the claims under a one-time txn. Browsers post it
+  // (and get a page they can act on when it is refused); programs post it too (and get JSON).
+  app.post('/handoff/callback', { config: { html: 'when-accepted' } }, async (request, reply) => {
     const token = textField(formFields(request), 'token');
     const result = await verifyHandoffToken(token);
     if (!result.ok) {

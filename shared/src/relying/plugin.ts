@@ -184,10 +184,14 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
 
   // Refusals by the plugin's routes and guards are answered the plugin's way (`renderError`),
   // whatever error handler the app has, so any fastify app gets the stable reason codes.
+  // Its "Start again" link starts a new handoff, back to the app's home.
+  const startPath = (returnTo: string) =>
+    `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}`;
+  const startAgain = startPath(settings.homePath);
   const render =
     options.renderError ??
     ((error: AppError, request: FastifyRequest, reply: FastifyReply) =>
-      sendAppError(settings.serviceName, error, request, reply));
+      sendAppError(settings.serviceName, error, request, reply, { startHref: startAgain }));
   const handleError = createErrorHandler(render);
 
   const relyingParty: RelyingParty = {
@@ -203,7 +207,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
       const id = request.cookies[sessionCookie.name];
       return id ? signOutToken(id) : undefined;
     },
-    startPath: (returnTo) => `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}`,
+    startPath,
   };
   app.decorate('relyingParty', relyingParty);
   app.decorateRequest('relyingSession', null as unknown as RelyingSession);

@@ -33,15 +33,22 @@ describe('the browser handoff between the two services', () => {
     expect(new URL(second.page.url).pathname).toBe('/me');
   });
 
-  it('refuses a token replayed from another browser', async () => {
+  it('refuses a token replayed from another browser: a page for a browser, JSON for a program', async () => {
     const run = await handoff(new Browser(), e2e.target.server2Url, e2e.alice);
-    const replay = await new Browser().fetch(
-      'POST',
-      `${e2e.target.server2Url}/handoff/callback`,
-      new URLSearchParams({ token: run.token }).toString(),
-    );
-    expect(replay.status).toBe(400);
-    expect(JSON.parse(replay.body)).toEqual({ error: 'invalid_token', reason: 'token_replayed' });
+    const replay = (accept: string) =>
+      new Browser().fetch(
+        'POST',
+        `${e2e.target.server2Url}/handoff/callback`,
+        new URLSearchParams({ token: run.token }).toString(),
+        { accept },
+      );
+
+    const page = await replay('text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('<code data-reason>token_replayed</code>');
+    const json = await replay('application/json');
+    expect(json.status).toBe(400);
+    expect(JSON.parse(json.body)).toEqual({ error: 'invalid_token', reason: 'token_replayed' });
   });
 
   it("refuses to complete another browser's handoff (login CSRF)", async () => {

@@ -65,9 +65,12 @@ describe('sign-out that reaches server2, and service calls', () => {
     expect(everywhere.url).toBe(`${e2e.target.server1Url}/login?signed_out=1`);
     await within(2000, async () => (await meStatus(browser, e2e.target.server2Url)) === 401);
 
+    // The browser posts the pending form and gets a page it can act on.
     const late = await browser.submitForm(pending, '/handoff/callback');
     expect(late.status).toBe(400);
-    expect(JSON.parse(late.body)).toEqual({ error: 'invalid_token', reason: 'token_revoked' });
+    expect(late.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(late.body).toContain('<code data-reason>token_revoked</code>');
+    expect(late.body).toContain('Start again');
   });
 
   it('accepts new handoffs once the revocation second has passed', async () => {

@@ -141,6 +141,9 @@ describe('npm run attack', () => {
     ]);
 
     expect(run.code, run.stdout).toBe(2);
-    expect(run.stdout).toContain('Could not test the deployment: signing in to server1 as alice failed: 401');
+    // A browser's failed sign-in is a 303 back to the form (post/redirect/get), which the tool reads as refused.
+    expect(run.stdout).toContain(
+      'Could not test the deployment: signing in to server1 as alice failed: 303 back to the sign-in form (check --user and --password',
+    );
   }, 30_000);
 });

@@ -41,6 +41,7 @@ describe('restarts and outages of real processes', () => {
       'POST',
       `${pair.server2.url}/handoff/callback`,
       new URLSearchParams({ token: run.token }).toString(),
+      { accept: 'application/json' },
     );
     expect(JSON.parse(replay.body).reason).toBe('token_replayed');
   });

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { buildBillingApp } from '@jwt-handoff/example-billing';
 import {
   Browser,
   freePort,
@@ -11,9 +12,8 @@ import {
 } from '@jwt-handoff/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBillingApp } from '../../apps/billing-app.js';
 
-// The plugin adopted by another app: test/apps/billing-app.ts (the README's example), a plain
+// The plugin adopted by another app: examples/billing (the README's example), a plain
 // fastify app with another client id, registered at server1 next to server2. One server1 hands
 // off to both over real HTTP; the billing app listens in this process, server1 and server2 run
 // as processes of their own.
@@ -92,6 +92,7 @@ describe('a second relying app on the plugin, next to server2', () => {
       'POST',
       `${billingUrl}/handoff/callback`,
       new URLSearchParams({ token: toBilling.token }).toString(),
+      { accept: 'application/json' },
     );
     expect(replay.status).toBe(400);
     expect(JSON.parse(replay.body)).toEqual({ error: 'invalid_token', reason: 'token_replayed' });
@@ -101,6 +102,7 @@ describe('a second relying app on the plugin, next to server2', () => {
       'POST',
       `${billingUrl}/handoff/callback`,
       new URLSearchParams({ token: toServer2.token }).toString(),
+      { accept: 'application/json' },
     );
     expect(elsewhere.status).toBe(400);
     expect(JSON.parse(elsewhere.body).reason).toBe('invalid_audience');

@@ -199,3 +199,102 @@ describe('wrong credentials', () => {
     expect(retry.headers.location).toBe('/settings');
   });
 });
+
+// A browser that posts a wrong password is sent back to the form with a 303 (post/redirect/get),
+// so that its Back button and reload never re-post the form. Clients that do not ask for HTML
+// keep the contract's 401 (above).
+describe('wrong credentials from a browser: post/redirect/get', () => {
+  const HTML = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+
+  async function browserSignIn(jar: CookieJar, username: string, password: string, returnTo = '/settings') {
+    const form = await browse(server.app, jar, { url: '/login', headers: HTML });
+    return browse(server.app, jar, {
+      ...formPost(
+        '/login',
+        { csrf_token: hiddenField(form.body, 'csrf_token'), return_to: returnTo, username, password },
+        HTML,
+      ),
+    });
+  }
+
+  it('answers the POST with 303 back to the form, keeping return_to, and no session', async () => {
+    const jar = new CookieJar();
+
+    const failed = await browserSignIn(jar, 'alice', 'not the password');
+
+    expect(failed.statusCode).toBe(303);
+    expect(failed.headers.location).toBe('/login?return_to=%2Fsettings');
+    expect(failed.headers['cache-control']).toBe('no-store');
+    expect(responseCookie(failed, 's1_session')).toBeUndefined();
+    expect(responseCookie(failed, 's1_login_failed')).toMatchObject({
+      value: 'alice',
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+  });
+
+  it('shows the failure once on the GET that follows, with the username and the same words for anyone', async () => {
+    const jar = new CookieJar();
+    const pageAfter = async (username: string, password: string) => {
+      const failed = await browserSignIn(jar, username, password);
+      return browse(server.app, jar, { url: String(failed.headers.location), headers: HTML });
+    };
+
+    const wrongPassword = await pageAfter('alice', 'not the password');
+    const unknownUser = await pageAfter('mallory', DEMO_PASSWORD);
+
+    expect(wrongPassword.statusCode).toBe(200);
+    expect(pageReason(wrongPassword.body)).toBe('invalid_credentials');
+    expect(wrongPassword.body).toContain('The username or password is not right.');
+    expect(wrongPassword.body).toContain('value="alice"');
+    expect(hiddenField(wrongPassword.body, 'return_to')).toBe('/settings');
+    expect(wrongPassword.body.replace('value="alice"', 'value="?"')).toBe(
+      unknownUser.body.replace('value="mallory"', 'value="?"'),
+    );
+    // Once: a reload shows the plain form.
+    const reloaded = await browse(server.app, jar, { url: '/login?return_to=%2Fsettings', headers: HTML });
+    expect(pageReason(reloaded.body)).toBeUndefined();
+    expect(reloaded.body).not.toContain('not right');
+  });
+
+  it('lets the next try from that page sign in, with the same CSRF token', async () => {
+    const jar = new CookieJar();
+    const failed = await browserSignIn(jar, 'alice', 'not the password');
+    const form = await browse(server.app, jar, { url: String(failed.headers.location), headers: HTML });
+
+    const retry = await browse(
+      server.app,
+      jar,
+      formPost(
+        '/login',
+        {
+          csrf_token: hiddenField(form.body, 'csrf_token'),
+          return_to: hiddenField(form.body, 'return_to'),
+          username: hiddenFieldOrValue(form.body, 'username'),
+          password: DEMO_PASSWORD,
+        },
+        HTML,
+      ),
+    );
+
+    expect(retry.statusCode).toBe(303);
+    expect(retry.headers.location).toBe('/settings');
+    expect(jar.get('s1_session')).toBeDefined();
+  });
+
+  it('still refuses a browser post without its CSRF token: 403 csrf_failed, not a redirect', async () => {
+    const response = await server.app.inject(
+      formPost('/login', { username: 'alice', password: 'not the password', return_to: '/' }, HTML),
+    );
+
+    expect(response.statusCode).toBe(403);
+    expect(pageReason(response.body)).toBe('csrf_failed');
+    expect(response.headers.location).toBeUndefined();
+  });
+});
+
+/** The value of the input named `name` (the username field is a text input, not hidden). */
+function hiddenFieldOrValue(page: string, name: string): string {
+  const match = new RegExp(`name="${name}"[^>]*value="([^"]*)"`).exec(page);
+  return match?.[1] ?? '';
+}

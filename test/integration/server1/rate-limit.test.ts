@@ -70,6 +70,38 @@ describe('failures of one account from one address: growing delays, not a lock',
     expect(expectThrottled(await attempt('alice', 'wrong'))).toBe(16);
   });
 
+  it("counts a browser's redirected failures too, and tells the browser when it may try again", async () => {
+    const html = { accept: 'text/html,*/*;q=0.8' };
+    const jar = new CookieJar();
+    const browserAttempt = async () => {
+      const form = await browse(server.app, jar, { url: '/login', headers: html, remoteAddress: ATTACKER });
+      return browse(server.app, jar, {
+        ...formPost(
+          '/login',
+          {
+            csrf_token: hiddenField(form.body, 'csrf_token'),
+            return_to: '/',
+            username: 'alice',
+            password: 'wrong',
+          },
+          html,
+        ),
+        remoteAddress: ATTACKER,
+      });
+    };
+    for (let i = 0; i < FREE; i++) expect((await browserAttempt()).statusCode).toBe(303);
+    // Wait out the first delay (1 s) and fail again: the next delay is 2 s.
+    server.clock.advance(expectThrottled(await browserAttempt()) * 1000);
+    expect((await browserAttempt()).statusCode).toBe(303);
+
+    const throttled = await browserAttempt();
+
+    expect(expectThrottled(throttled)).toBe(2);
+    expect(throttled.body).toContain('data-retry-after="2"');
+    expect(throttled.body).toContain('You can try again in <strong>2 s</strong>.');
+    expect(throttled.body).toContain('<h1>Please wait before trying again</h1>');
+  });
+
   it('refuses even the right password during the wait, and takes it once the wait is over', async () => {
     for (let i = 0; i < FREE; i++) await attempt('alice', 'wrong');
     const wait = expectThrottled(await attempt('alice', DEMO_PASSWORD));

@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jos
 import { describe, expect, it } from 'vitest';
 import {
   CLIENT_ID,
+  expectErrorPage,
   expectJsonError,
   handoffClaims,
   ISSUER_URL,
@@ -328,5 +329,55 @@ describe('POST /handoff/callback accepts', () => {
     const token = await server.mint();
 
     txnOf(await postForm(server, `token=${token}`, 'application/x-www-form-urlencoded; charset=UTF-8'));
+  });
+});
+
+// A browser posts the callback (server1's form_post page) and must get a page it can act on; a
+// program posts it too, and keeps getting JSON. The choice follows the request's Accept.
+describe('POST /handoff/callback answers a refusal in the form the client asks for', () => {
+  const post = (server: Server2Harness, token: string, accept?: string) =>
+    server.app.inject({
+      method: 'POST',
+      url: '/handoff/callback',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: ISSUER_URL,
+        ...(accept ? { accept } : {}),
+      },
+      payload: new URLSearchParams({ token }).toString(),
+    });
+  const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+  it("a browser's post: an HTML page with the reason, what it means, and a link that starts again", async () => {
+    const server = await startServer2();
+    const token = await server.mint();
+    expect((await post(server, token)).statusCode).toBe(303);
+    const replayed = await post(server, token, BROWSER_ACCEPT);
+
+    expectErrorPage(replayed, 400, 'token_replayed');
+    expect(replayed.body).toContain('<h1>This sign-in did not work</h1>');
+    expect(replayed.body).toMatch(
+      /<p data-meaning>This sign-in token was already used\. Each one works once/,
+    );
+    expect(replayed.body).toContain('<a class="button" href="/handoff/start?return_to=%2F">Start again</a>');
+    // Still a refusal: no txn, no cookie, and a page that is not cached.
+    expect(replayed.headers.location).toBeUndefined();
+    expect(replayed.headers['set-cookie']).toBeUndefined();
+    expect(replayed.headers['cache-control']).toBe('no-store');
+  });
+
+  it('a token refused for its signature, posted by a browser: the page names invalid_signature', async () => {
+    const server = await startServer2();
+    const token = await server.mint();
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const flipped = `${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+    expectErrorPage(await post(server, flipped, BROWSER_ACCEPT), 400, 'invalid_signature');
+  });
+
+  it('a post without Accept, or asking for JSON: JSON as before', async () => {
+    const server = await startServer2();
+    expectRefused(await post(server, 'not-a-token'), 400, 'token_malformed');
+    expectRefused(await post(server, 'not-a-token', 'application/json'), 400, 'token_malformed');
+    expectRefused(await post(server, 'not-a-token', '*/*'), 400, 'token_malformed');
   });
 });

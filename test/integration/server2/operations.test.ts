@@ -82,11 +82,26 @@ describe('unknown routes', () => {
     expect(expectJsonError(response, 404, 'not_found').error).toBe('not_found');
   });
 
-  it('answers a browser with a 404 page carrying not_found', async () => {
+  it('answers a browser with a 404 page that speaks to people, carrying not_found', async () => {
     const server = await startServer2();
     const response = await server.app.inject({ url: '/no/such/page', headers: { accept: 'text/html' } });
 
     expectErrorPage(response, 404, 'not_found');
+    expect(response.body).toContain('<h1>No such page</h1>');
+    expect(response.body).toContain('There is no such page: /no/such/page');
+    expect(response.body).not.toContain('no route for');
+    expect(response.body).toContain('<a class="button" href="/">Back to the start</a>');
+  });
+
+  it('escapes the path it names on the 404 page', async () => {
+    const server = await startServer2();
+    const response = await server.app.inject({
+      url: '/%3Cscript%3Ealert(1)%3C/script%3E',
+      headers: { accept: 'text/html' },
+    });
+
+    expectErrorPage(response, 404, 'not_found');
+    expect(response.body).not.toContain('<script>alert');
   });
 });
 

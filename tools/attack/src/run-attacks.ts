@@ -22,14 +22,17 @@ export interface RunOptions {
   only?: RegExp;
   /** The clock leeway assumed of the deployment. Default 5, its documented default. */
   leewaySec?: number;
-  /** The longest the run waits for a token to expire. Default 20. */
+  /**
+   * The longest the run waits for a token to expire. Default 40: enough for `npm start`'s 30 s
+   * handoff tokens plus the leeway, counted from the sign-in at the start of the run.
+   */
   maxWaitSec?: number;
   /** Called with each result as it comes. */
   onResult?: (result: AttackResult) => void;
 }
 
 /** Defaults of {@link RunOptions}. */
-export const RUN_DEFAULTS = Object.freeze({ leewaySec: 5, maxWaitSec: 20 });
+export const RUN_DEFAULTS = Object.freeze({ leewaySec: 5, maxWaitSec: 40 });
 
 /** What a run found; `exitCode` is what the command exits with. */
 export interface Report {

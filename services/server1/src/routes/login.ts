@@ -9,7 +9,7 @@ import {
   sendPage,
   textField,
 } from '@jwt-handoff/shared';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HashLimiter } from '../auth/hash-limiter.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { PasswordHasher } from '../auth/password-hasher.js';
@@ -22,6 +22,8 @@ import { loginPage } from '../views/pages.js';
 // The same words for an unknown user and a wrong password: the page must not tell which.
 const INVALID_CREDENTIALS = 'The username or password is not right.';
 const MAX_FIELD_LENGTH = 1024;
+// The username a failed sign-in hands to the form it redirects to; longer ones are not kept.
+const MAX_REMEMBERED_USERNAME = 256;
 // When every hashing slot is taken, one comes free within a few hash times: a second.
 const BUSY_RETRY_AFTER_SEC = 1;
 
@@ -50,6 +52,11 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
   const { config, sessions, users, passwordHasher, loginThrottle, hashLimiter, metrics, now } = options;
   const csrfCookie = cookieSpec(config.publicUrl, 's1_login_csrf');
   const csrfCookieOptions = { ...csrfCookie.options, sameSite: 'strict' as const, maxAge: 3600 };
+  // Post/redirect/get after a failed sign-in (docs/design.md, "Signing in"): the POST answers a
+  // browser with a 303 back to the form, and this cookie tells that GET to show the failure once.
+  // It holds the username typed (never the password), for a minute, for this site only.
+  const failedCookie = cookieSpec(config.publicUrl, 's1_login_failed');
+  const failedCookieOptions = { ...failedCookie.options, sameSite: 'strict' as const, maxAge: 60 };
 
   const showForm = (
     reply: FastifyReply,
@@ -71,7 +78,17 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
     const existing = request.cookies[csrfCookie.name];
     const csrfToken = existing && existing.length === 43 ? existing : randomId();
     const notice = query.signed_out === '1' ? 'You have signed out.' : undefined;
-    return showForm(reply, csrfToken, { csrfToken, returnTo, notice });
+    const failedAs = request.cookies[failedCookie.name];
+    if (failedAs === undefined) return showForm(reply, csrfToken, { csrfToken, returnTo, notice });
+    // Shown once: a reload or a later visit shows the plain form.
+    reply.clearCookie(failedCookie.name, failedCookieOptions);
+    return showForm(reply, csrfToken, {
+      csrfToken,
+      returnTo,
+      username: failedAs.slice(0, MAX_REMEMBERED_USERNAME),
+      error: INVALID_CREDENTIALS,
+      reason: 'invalid_credentials',
+    });
   });
 
   app.post('/login', { config: { html: true } }, async (request, reply) => {
@@ -115,6 +132,16 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
     const valid = await checked;
     if (!valid || !user) {
       metrics.login({ outcome: 'failure' });
+      if (acceptsHtml(request)) {
+        // A browser: 303 to the form, so that Back and reload never re-post the password. The
+        // attempt is already counted by the throttle; the GET shows the failure, with the same
+        // words whoever the user is.
+        reply.setCookie(failedCookie.name, username.slice(0, MAX_REMEMBERED_USERNAME), failedCookieOptions);
+        return reply
+          .header('cache-control', 'no-store')
+          .redirect(`/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+      }
+      // Anything else keeps the contract's answer: 401 invalid_credentials, with the form.
       return showForm(
         reply,
         csrfToken as string,
@@ -133,6 +160,8 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
     await sessions.start(request, reply, user);
     metrics.login({ outcome: 'success' });
     reply.clearCookie(csrfCookie.name, csrfCookieOptions);
+    if (request.cookies[failedCookie.name] !== undefined)
+      reply.clearCookie(failedCookie.name, failedCookieOptions);
     return reply.redirect(returnTo, 303);
   });
 
@@ -157,4 +186,9 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
     }
     return true;
   }
+}
+
+/** Whether the client reads pages (a browser's Accept names text/html), so a redirect suits it. */
+function acceptsHtml(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').includes('text/html');
 }

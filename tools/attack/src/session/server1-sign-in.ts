@@ -33,16 +33,20 @@ export async function submitSignIn(
     { ...form.fields, username: credentials.username, password: credentials.password },
     { origin: new URL(loginPage.url).origin },
   );
-  if (response.status === 303 || response.status === 302) return response;
+  // A browser's failed sign-in is a 303 back to the form (post/redirect/get); any other
+  // redirect is the way on, signed in.
+  const backToForm =
+    response.headers.location !== undefined &&
+    new URL(response.headers.location, response.url).pathname.endsWith('/login');
+  if ((response.status === 303 || response.status === 302) && !backToForm) return response;
   const hint =
-    response.status === 401
+    response.status === 401 || backToForm
       ? ' (check --user and --password; the demo password is DEMO_PASSWORD, or handoff-demo)'
       : response.status === 429
         ? ` (server1 throttles sign-ins; retry after ${response.headers['retry-after'] ?? 'a while'} s)`
         : '';
-  throw new CannotTestError(
-    `signing in to server1 as ${credentials.username} failed: ${describe(response)}${hint}`,
-  );
+  const got = backToForm ? `${response.status} back to the sign-in form` : describe(response);
+  throw new CannotTestError(`signing in to server1 as ${credentials.username} failed: ${got}${hint}`);
 }
 
 /** Signs `browser` in to server1 from its sign-in page; resolves with the 303 that follows. */
