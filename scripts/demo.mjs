@@ -17,6 +17,8 @@ const services = {
     PUBLIC_URL: server1Url,
     DATA_DIR: join(dataRoot, 'server1'),
     SEED_DEMO_USERS: 'true',
+    // The handoff page shows the token it posts and waits for Continue (off outside the demo).
+    HANDOFF_STEP_THROUGH: process.env.HANDOFF_STEP_THROUGH ?? 'true',
     DEMO_PASSWORD: demoPassword,
     CLIENTS: JSON.stringify([
       {

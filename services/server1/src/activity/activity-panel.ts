@@ -1,4 +1,5 @@
-import { ACTIVITY_SCOPE, type ServiceClient } from '@jwt-handoff/shared';
+import { performance } from 'node:perf_hooks';
+import { ACTIVITY_SCOPE, ServiceCallError, type ServiceClient } from '@jwt-handoff/shared';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyBaseLogger } from 'fastify';
@@ -24,12 +25,29 @@ export const ActivityReport = Type.Object({
 });
 export type ActivityReport = Static<typeof ActivityReport>;
 
+/** How the dashboard got a panel: the service call, shown under it so the page teaches. */
+export interface ActivityCall {
+  /** The route called, as the API names it: `GET /api/users/:sub/activity`. */
+  readonly route: string;
+  /** The HTTP status of the answer; undefined when none came (network error, timeout). */
+  readonly status: number | undefined;
+  /** From sending the request to having the whole answer, in milliseconds. */
+  readonly durationMs: number;
+  /** The `service+jwt` the call carried, when it was answered: the token itself is not kept. */
+  readonly token: string | undefined;
+}
+
 /** One client's panel on the dashboard: its report, or none when it could not be had. */
 export interface ClientActivity {
   client: ClientRegistration;
   /** Undefined when the client's API failed or answered something other than a report. */
   report: ActivityReport | undefined;
+  /** The call that fetched it. */
+  call?: ActivityCall;
 }
+
+/** The activity API's route, as its documentation writes it. */
+export const ACTIVITY_ROUTE = 'GET /api/users/:sub/activity';
 
 /**
  * The dashboard's "your activity" panels of the user `sub`, one per client in `clientIds` that
@@ -59,20 +77,32 @@ export function createActivityPanel(
       withApi
         .filter((registration) => asked.has(registration.id))
         .map(async (registration): Promise<ClientActivity> => {
+          let call: ActivityCall | undefined;
           const unavailable = (details: Record<string, unknown>, message: string): ClientActivity => {
             // The addresses and error text are for operators: the page only says "unavailable".
             log.warn({ client: registration.id, ...details }, message);
-            return { client: registration, report: undefined };
+            return { client: registration, report: undefined, call };
           };
           let body: unknown;
+          const started = performance.now();
           try {
-            ({ body } = await client.getJson<unknown>({
+            const response = await client.getJson<unknown>({
               url: `${registration.apiUrl}/api/users/${encodeURIComponent(sub)}/activity`,
               audience: registration.id,
               scope: ACTIVITY_SCOPE,
               signal: AbortSignal.timeout(timeoutMs),
-            }));
+            });
+            body = response.body;
+            const durationMs = performance.now() - started;
+            call = { route: ACTIVITY_ROUTE, status: response.status, durationMs, token: response.token };
           } catch (err) {
+            const status = err instanceof ServiceCallError ? err.status : undefined;
+            call = {
+              route: ACTIVITY_ROUTE,
+              status,
+              durationMs: performance.now() - started,
+              token: undefined,
+            };
             return unavailable({ err }, 'activity API call failed');
           }
           if (!Value.Check(ActivityReport, body)) {
@@ -84,7 +114,7 @@ export function createActivityPanel(
           }
           // A report about someone else is a client bug, and not this user's to see.
           if (body.sub !== sub) return unavailable({}, 'activity API answered for another user');
-          return { client: registration, report: body };
+          return { client: registration, report: body, call };
         }),
     );
   };
