@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ACTIVITY_SCOPE, ServiceCallError, type ServiceClient } from '@jwt-handoff/shared';
+import { ACTIVITY_SCOPE, type ServiceClient } from '@jwt-handoff/shared';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyBaseLogger } from 'fastify';
@@ -29,12 +29,12 @@ export type ActivityReport = Static<typeof ActivityReport>;
 export interface ActivityCall {
   /** The route called, as the API names it: `GET /api/users/:sub/activity`. */
   readonly route: string;
-  /** The HTTP status of the answer; undefined when none came (network error, timeout). */
-  readonly status: number | undefined;
+  /** The HTTP status of the answer. */
+  readonly status: number;
   /** From sending the request to having the whole answer, in milliseconds. */
   readonly durationMs: number;
-  /** The `service+jwt` the call carried, when it was answered: the token itself is not kept. */
-  readonly token: string | undefined;
+  /** The `service+jwt` the call carried; the page shows its decoded parts only. */
+  readonly token: string;
 }
 
 /** One client's panel on the dashboard: its report, or none when it could not be had. */
@@ -42,7 +42,10 @@ export interface ClientActivity {
   client: ClientRegistration;
   /** Undefined when the client's API failed or answered something other than a report. */
   report: ActivityReport | undefined;
-  /** The call that fetched it. */
+  /**
+   * The call that fetched the report, when it was answered with one. A failed call has none: what
+   * went wrong is for the log, not the page.
+   */
   call?: ActivityCall;
 }
 
@@ -77,12 +80,12 @@ export function createActivityPanel(
       withApi
         .filter((registration) => asked.has(registration.id))
         .map(async (registration): Promise<ClientActivity> => {
-          let call: ActivityCall | undefined;
           const unavailable = (details: Record<string, unknown>, message: string): ClientActivity => {
             // The addresses and error text are for operators: the page only says "unavailable".
             log.warn({ client: registration.id, ...details }, message);
-            return { client: registration, report: undefined, call };
+            return { client: registration, report: undefined };
           };
+          let call: ActivityCall;
           let body: unknown;
           const started = performance.now();
           try {
@@ -96,13 +99,6 @@ export function createActivityPanel(
             const durationMs = performance.now() - started;
             call = { route: ACTIVITY_ROUTE, status: response.status, durationMs, token: response.token };
           } catch (err) {
-            const status = err instanceof ServiceCallError ? err.status : undefined;
-            call = {
-              route: ACTIVITY_ROUTE,
-              status,
-              durationMs: performance.now() - started,
-              token: undefined,
-            };
             return unavailable({ err }, 'activity API call failed');
           }
           if (!Value.Check(ActivityReport, body)) {

@@ -80,7 +80,6 @@ function activityPanel({ client, report, call }: ClientActivity): SafeHtml {
   if (!report) {
     return html`<section class="activity" data-client="${client.id}"><h2>Your activity on ${client.name}</h2>
 <p class="note" data-unavailable>${client.name} is not answering right now, so your activity there cannot be shown.</p>
-${call ? callProvenance(client, call) : ''}
 </section>`;
   }
   const handoffs = report.recent_handoffs.slice(0, 5);
@@ -96,10 +95,10 @@ ${call ? callProvenance(client, call) : ''}
 // Where a panel came from: the service-to-service call, its token's decoded claims (never the
 // token itself, which is a bearer token still valid for a while), the answer's status and time.
 function callProvenance(client: ClientRegistration, call: ActivityCall): SafeHtml {
-  const decoded = call.token ? decodeToken(call.token) : undefined;
+  const decoded = decodeToken(call.token);
   return html`<div class="provenance" data-provenance>
-<p class="note">server1 fetched this from ${client.name}'s <code data-route>${call.route}</code> with a <code>${String(decoded?.header.typ ?? 'service+jwt')}</code> bearer token, server to server: answer <b data-status>${call.status ?? 'none'}</b> in <b data-duration>${Math.max(1, Math.round(call.durationMs))} ms</b>.</p>
-${decoded ? decodedTokenBlocks(decoded, `service-token-${client.id}`) : ''}
+<p class="note">server1 fetched this from ${client.name}'s <code data-route>${call.route}</code> with a <code>${String(decoded.header.typ)}</code> bearer token, server to server: answer <b data-status>${call.status}</b> in <b data-duration>${Math.max(1, Math.round(call.durationMs))} ms</b>.</p>
+${decodedTokenBlocks(decoded, `service-token-${client.id}`)}
 </div>`;
 }
 
