@@ -54,10 +54,12 @@ export function createRevocation(options: RevocationOptions): Revocation {
       const after = await store.tokensValidAfter(claims.sub);
       const revoked = after !== undefined && claims.iat <= after;
       if (trace && !revoked) {
+        // The completion checks again (a sign-out may have arrived since the callback): say so.
+        const again = trace.entries.some((entry) => entry.check === 'revocation');
         traceCheck(
           trace,
           'revocation',
-          'not revoked: iat after the user’s tokens-valid-after, sid not signed out',
+          `${again ? 'still not revoked at completion' : 'not revoked'}: iat after the user’s tokens-valid-after, sid not signed out`,
           [
             { label: 'iat', atMs: claims.iat * 1000 },
             after === undefined

@@ -55,6 +55,7 @@ describe("server2's verification trace", () => {
     const untilIso = new Date((iat + 65) * 1000).toISOString();
     expect(lineOf(home.body, 'jti')).toContain(`jti ${jti} · use first · recorded until in 65 s ${untilIso}`);
     expect(lineOf(home.body, 'nonce')).toContain(`nonce ${state} · state cookie ${state}`);
+    expect(traceLines(home.body).at(-1)?.text).toMatch(/^still not revoked at completion: /);
   });
 
   it('shows the token with its signature shortened and says why it is harmless', async () => {
