@@ -82,8 +82,10 @@ export type VerificationResult<C extends BaseClaims = BaseClaims> = VerifiedToke
 
 /**
  * Verifies one kind of token; never throws for bad input, only for bugs. Given a `trace` (see
- * `startTrace`), a full verification that accepts the token records each check it made in it,
- * with the values compared; a cache hit records nothing. Without one, nothing is recorded.
+ * `startTrace`), a full verification records each check in it as it passes, with the values
+ * compared, so an accepted token's trace holds every check made (a refused one's stops before the
+ * check that failed; callers discard it). A cache hit records nothing. Without a trace, nothing is
+ * recorded and nothing is allocated for it.
  */
 export type TokenVerifier<C extends BaseClaims = BaseClaims> = (
   token: string | undefined,
