@@ -39,6 +39,8 @@ const services = [
       DATA_DIR: join(dataRoot, 'server1'),
       SEED_DEMO_USERS: 'true',
       DEMO_PASSWORD: demoPassword,
+      // The handoff page shows the token it posts and waits for Continue (off outside the demo).
+      HANDOFF_STEP_THROUGH: process.env.HANDOFF_STEP_THROUGH ?? 'true',
       HANDOFF_TOKEN_TTL: handoffTokenTtlSec,
       CLIENTS: JSON.stringify([
         {

@@ -11,6 +11,7 @@ import {
   createSqliteRelyingStores,
   createVerifier,
   HANDOFF_PROFILE,
+  startTrace,
 } from '@jwt-handoff/shared';
 import { tempDir } from '@jwt-handoff/testkit';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -84,17 +85,19 @@ async function oneHandoff(user) {
     .setExpirationTime(iat + 60)
     .setJti(randomBytes(32).toString('base64url'))
     .sign(privateKey);
-  const result = await verify(token);
+  // Traced, as server2's callback does, so the trace's cost is in the figures.
+  const trace = startTrace(token, now);
+  const result = await verify(token, trace);
   if (!result.ok) throw new Error(result.reason);
   const txn = hash(randomUUID());
-  await stores.txns.put(txn, result.claims, now + 60_000);
-  const claims = await stores.txns.take(txn, now);
-  if (!claims) throw new Error('the txn was not found');
+  await stores.txns.put(txn, { claims: result.claims, trace }, now + 60_000);
+  const handoff = await stores.txns.take(txn, now);
+  if (!handoff) throw new Error('the txn was not found');
   const previous = sessions.get(user);
   if (previous) await stores.sessions.delete(previous);
-  const { session } = await stores.sessions.create(claims, now);
+  const { session } = await stores.sessions.create(handoff, now);
   sessions.set(user, session.idHash);
-  await stores.activity.recordHandoff(claims.sub, now);
+  await stores.activity.recordHandoff(handoff.claims.sub, now);
 }
 
 /**

@@ -68,7 +68,7 @@ export { requireSignOutForm, SIGN_OUT_TOKEN_FIELD, signOutToken } from './http/s
 export { createJwksClient, type JwksClient, type JwksClientStats } from './keys/jwks-client.js';
 export type { JwksFetchOutcome, JwksMissReason } from './keys/jwks-client-metrics.js';
 export { JWKS_CLIENT_DEFAULTS, type JwksClientOptions } from './keys/jwks-client-options.js';
-export { type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
+export { type KeyOrigin, type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
 export { createLocalKeySource } from './keys/local-key-source.js';
 export {
   type ActivityStore,
@@ -93,6 +93,7 @@ export {
   type SqliteRelyingStoresOptions,
   type TxnStore,
   type UsedJtiStore,
+  type VerifiedHandoff,
 } from './relying/index.js';
 export {
   createServiceClient,
@@ -141,6 +142,14 @@ export {
   serviceVerifierOptions,
 } from './tokens/service-token.js';
 export type { SigningKey } from './tokens/signing-key.js';
+export {
+  startTrace,
+  type TraceCheck,
+  type TraceEntry,
+  type TraceValue,
+  traceCheck,
+  type VerificationTrace,
+} from './tokens/verification-trace.js';
 export {
   type CachedVerification,
   VERIFIED_TOKEN_CACHE_DEFAULTS,

@@ -53,3 +53,18 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
+
+/** Where the README's screenshots live; `npm run screenshots` refreshes them. */
+export const DOCS_SCREENSHOT_DIR = join(process.cwd(), 'docs', 'screenshots');
+
+/**
+ * Saves a screenshot the README shows, named `name`: always to {@link SCREENSHOT_DIR} (what CI
+ * keeps), and to docs/screenshots when UPDATE_DOCS_SCREENSHOTS=1 (`npm run screenshots`), so that
+ * an ordinary test run never rewrites tracked files.
+ */
+export async function docsScreenshot(page: Page, name: string): Promise<void> {
+  await screenshot(page, `docs-${name}`);
+  if (process.env.UPDATE_DOCS_SCREENSHOTS !== '1') return;
+  mkdirSync(DOCS_SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(DOCS_SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}

@@ -186,9 +186,10 @@ describe('createServiceClient', () => {
 
     const answer = await serviceClient().getJson(call(api.url));
 
-    expect(answer).toEqual({ status: 200, body: { sub: 'u-1', active_sessions: 2 } });
-    expect(accept).toBe('application/json');
     const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] as string;
+    // The answer names the token it was sent with, so a caller can show what it sent.
+    expect(answer).toEqual({ status: 200, body: { sub: 'u-1', active_sessions: 2 }, token });
+    expect(accept).toBe('application/json');
     const { payload } = await jwtVerify(token, createLocalJWKSet(jwksOf(key)), { typ: 'service+jwt' });
     expect(payload).toMatchObject({ iss: ISSUER, sub: SERVICE_ID, aud: 'server2', scope: 'activity:read' });
   });

@@ -56,6 +56,12 @@ export interface Server1Config {
   readonly demoPassword: string | undefined;
   /** Lifetime of a handoff token in seconds; at most 300. */
   readonly handoffTokenTtlSec: number;
+  /**
+   * A demo setting (HANDOFF_STEP_THROUGH, default false; on in `npm start`): the handoff page
+   * shows the decoded token it is about to post, and where, and waits for a Continue button
+   * instead of posting itself.
+   */
+  readonly handoffStepThrough: boolean;
   /** The algorithm new signing keys are made for. */
   readonly signingAlgorithm: SigningAlgorithm;
   /** How long verifiers may cache the JWKS, in seconds (its Cache-Control max-age). */
@@ -143,6 +149,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       min: 5,
       max: HANDOFF_TOKEN_TTL_MAX_SEC,
     }),
+    handoffStepThrough: read.boolean('HANDOFF_STEP_THROUGH', false),
     signingAlgorithm: read.oneOf('SIGNING_ALG', SUPPORTED_ALGORITHMS, 'EdDSA'),
     jwksMaxAgeSec: read.integer('JWKS_MAX_AGE_SEC', 300, { min: 0, max: 86_400 }),
     keyRotationIntervalMs: read.duration('KEY_ROTATION_INTERVAL'),

@@ -79,6 +79,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     currentSession: rp.currentSession,
     signOutToken: rp.signOutToken,
     endSession: rp.endSession,
+    now,
   });
   await app.register(apiRoutes, { sessions: rp.stores.sessions, activity: rp.stores.activity, now });
   await app.ready();

@@ -15,6 +15,7 @@ const STYLE = [
   '.error{color:#a40e26;background:#fde8ec;padding:.6rem;border-radius:4px}.note{color:#555}',
   'table{border-collapse:collapse}td,th{text-align:left;padding:.2rem .8rem .2rem 0;vertical-align:top}',
   'code{background:#f2f2f2;padding:0 .2rem;border-radius:3px;word-break:break-all}',
+  'pre{background:#f2f2f2;padding:.5rem;border-radius:4px;white-space:pre-wrap}ol li{margin-bottom:.5rem}',
 ].join('');
 
 /** The CSP source for an inline script or style: its SHA-256, so only that exact text runs. */

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { errors, type JWTVerifyGetKey } from 'jose';
+import { errors, type JWTHeaderParameters, type JWTVerifyGetKey } from 'jose';
 import { withoutStackTrace } from '../errors.js';
 import { BoundedFetchError, fetchBounded } from './bounded-fetch.js';
 import { cacheControlMaxAgeMs } from './cache-control.js';
@@ -10,7 +10,7 @@ import {
 } from './jwks-client-metrics.js';
 import { type JwksClientOptions, resolveJwksClientOptions } from './jwks-client-options.js';
 import { InvalidJwksError, importKeySet, type VerificationKey } from './jwks-keys.js';
-import { type KeySource, KeySourceUnavailableError } from './key-source.js';
+import { type KeyOrigin, type KeySource, KeySourceUnavailableError } from './key-source.js';
 
 /** A snapshot of a client's state, for tests, benchmarks and debugging. */
 export interface JwksClientStats {
@@ -237,7 +237,14 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
     unknownKids.set(kid, t + settings.negativeCacheMs);
   }
 
-  async function lookUpUnknown(kid: string, alg: string | undefined): Promise<VerificationKey['key']> {
+  /** Set by a traced lookup that waited for a fetch of the key set; undefined when untraced. */
+  type FetchNote = { fetched: boolean };
+
+  async function lookUpUnknown(
+    kid: string,
+    alg: string | undefined,
+    note: FetchNote | undefined,
+  ): Promise<VerificationKey['key']> {
     const t = now();
     const refusedUntil = unknownKids.get(kid);
     if (refusedUntil !== undefined) {
@@ -251,6 +258,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       lastUnknownKidFetchAt = t;
       result = await fetchKeys();
     }
+    if (note) note.fetched = true;
     const after = now();
     if (!isUsable(after) || !keys) throw unavailable();
     const found = keys.get(kid);
@@ -260,7 +268,10 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
     throw miss('not_found', 'no key with this kid');
   }
 
-  const getKey: JWTVerifyGetKey = async (header) => {
+  async function lookUp(
+    header: JWTHeaderParameters,
+    note: FetchNote | undefined,
+  ): Promise<VerificationKey['key']> {
     const { kid, alg } = header;
     // Every token we accept names its key; picking "the only key" for a kid-less token would
     // let a token choose its key by omission.
@@ -273,17 +284,32 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       // unless the last one failed so recently that another would only add load on the issuer.
       if (!inflight && t < retryAt()) throw unavailable();
       await fetchKeys();
+      if (note) note.fetched = true;
       t = now();
       if (!isUsable(t)) throw unavailable();
     }
     // Known kids are answered from memory here, whatever fetch may be in flight.
     const found = keys?.get(kid);
     if (found) return answer(found, alg, t);
-    return lookUpUnknown(kid, alg);
-  };
+    return lookUpUnknown(kid, alg, note);
+  }
+
+  const getKey: JWTVerifyGetKey = (header) => lookUp(header, undefined);
 
   const client: JwksClient = {
     getKey,
+    async getKeyWithOrigin(header) {
+      const note: FetchNote = { fetched: false };
+      const key = await lookUp(header, note);
+      const origin: KeyOrigin = {
+        kid: header.kid as string,
+        alg: header.alg ?? '',
+        source: url.href,
+        fetchedAtMs: fetchedAt,
+        fetched: note.fetched,
+      };
+      return { key, origin };
+    },
     isReady: () => isUsable(now()),
     hasKid: (kid) => isUsable(now()) && keys?.has(kid) === true,
     async refresh() {

@@ -1,5 +1,18 @@
 import type { JWTVerifyGetKey } from 'jose';
 
+/** Where the key that verified a token came from, for a verification trace. */
+export interface KeyOrigin {
+  readonly kid: string;
+  /** The algorithm the key is published for. */
+  readonly alg: string;
+  /** Where the key set is published (the JWKS URL), or a description of a local set. */
+  readonly source: string;
+  /** When the key set holding the key was fetched or revalidated, in ms; undefined for a local set. */
+  readonly fetchedAtMs: number | undefined;
+  /** True when this lookup waited for a fetch of the key set; false when the held set answered. */
+  readonly fetched: boolean;
+}
+
 /**
  * Where a verifier finds the public key for a token. Both the local set (tests, server1's own
  * keys) and the remote JWKS client implement it, so the verifier does not care which it has.
@@ -16,6 +29,13 @@ export interface KeySource {
    * held (never fetching). The verifier's cache uses it to drop tokens whose key has left the set.
    */
   hasKid?(kid: string): boolean;
+  /**
+   * Optional: `getKey` that also reports where the key came from. The verifier calls it instead of
+   * `getKey` only when it records a trace, so untraced verifications pay nothing for it.
+   */
+  readonly getKeyWithOrigin?: (
+    ...args: Parameters<JWTVerifyGetKey>
+  ) => Promise<{ key: Awaited<ReturnType<JWTVerifyGetKey>>; origin: KeyOrigin }>;
 }
 
 /** Thrown when keys cannot be had at all (JWKS endpoint down, invalid, too large). */

@@ -11,5 +11,18 @@ export function createLocalKeySource(jwks: JSONWebKeySet): KeySource {
     isReady: () => true,
     refresh: async () => {},
     hasKid: (kid) => kids.has(kid),
+    async getKeyWithOrigin(header, token) {
+      const key = await getKey(header, token);
+      return {
+        key,
+        origin: {
+          kid: header.kid as string,
+          alg: header.alg ?? '',
+          source: 'a local key set',
+          fetchedAtMs: undefined,
+          fetched: false,
+        },
+      };
+    },
   };
 }

@@ -5,11 +5,12 @@ import { secretsEqual } from '../http/same-origin.js';
 import type { SessionCookies } from '../http/session-cookies.js';
 import { hashSecret, randomId } from '../http/session-id.js';
 import type { HandoffClaims } from '../tokens/handoff-token.js';
+import { startTrace, traceCheck } from '../tokens/verification-trace.js';
 import type { TokenVerifier } from '../tokens/verifier.js';
 import type { RelyingMetrics } from './metrics.js';
 import type { Revocation } from './revocation.js';
 import type { StateCookie } from './state-cookie.js';
-import type { ActivityStore, RelyingSession, TxnStore } from './stores.js';
+import type { ActivityStore, RelyingSession, TxnStore, VerifiedHandoff } from './stores.js';
 
 /** Everything the three handoff routes use. */
 export interface HandoffRoutesOptions {
@@ -25,7 +26,7 @@ export interface HandoffRoutesOptions {
   homePath: string;
   /** How long verified claims wait for the browser's completion, in milliseconds. */
   txnTtlMs: number;
-  sessions: Pick<SessionCookies<RelyingSession, HandoffClaims>, 'current' | 'start'>;
+  sessions: Pick<SessionCookies<RelyingSession, VerifiedHandoff>, 'current' | 'start'>;
   txns: TxnStore;
   activity: Pick<ActivityStore, 'recordHandoff'>;
   stateCookie: Pick<StateCookie, 'issue' | 'read' | 'clear'>;
@@ -56,14 +57,16 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRoutes
   // (and get a page they can act on when it is refused); programs post it too (and get JSON).
   app.post('/handoff/callback', { config: { html: 'when-accepted' } }, async (request, reply) => {
     const token = textField(formFields(request), 'token');
-    const result = await verifyHandoffToken(token);
+    // The verifier records what it checks, kept with the session so its page can show it.
+    const trace = token ? startTrace(token, now()) : undefined;
+    const result = await verifyHandoffToken(token, trace);
     if (!result.ok) {
       metrics.tokenRejected({ kind: 'handoff', reason: result.reason });
       metrics.handoff({ outcome: 'rejected' });
       throw refusedToken(result);
     }
     const txn = randomId();
-    await txns.put(hashSecret(txn), result.claims, now() + options.txnTtlMs);
+    await txns.put(hashSecret(txn), { claims: result.claims, trace }, now() + options.txnTtlMs);
     return reply.header('cache-control', 'no-store').redirect(`${options.completePath}?txn=${txn}`, 303);
   });
 
@@ -71,15 +74,16 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRoutes
   // nonce the token was minted for, or the token was started by another browser.
   app.get('/handoff/complete', { config: { html: true } }, async (request, reply) => {
     const { txn } = request.query as Record<string, unknown>;
-    const claims =
+    const handoff =
       typeof txn === 'string' && txn.length > 0 ? await txns.take(hashSecret(txn), now()) : undefined;
-    if (!claims) {
+    if (!handoff) {
       metrics.handoff({ outcome: 'rejected' });
       throw new AppError(
         'txn_unknown',
         'This sign-in link was already used or has expired. Please start again.',
       );
     }
+    const { claims, trace } = handoff;
     const pending = stateCookie.read(request);
     if (!pending || !secretsEqual(pending.state, claims.nonce)) {
       // The browser's Back button after a handoff re-opens the issuer's page, which mints a fresh
@@ -94,14 +98,21 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRoutes
         'This sign-in was not started in this browser. Please start again.',
       );
     }
+    if (trace) {
+      traceCheck(trace, 'nonce', 'nonce equals the state in this browser’s handoff cookie', [
+        { label: 'nonce', text: claims.nonce },
+        { label: 'state cookie', text: pending.state },
+        { label: 'checked', atMs: now() },
+      ]);
+    }
     // Checked again here: a sign-out (of that issuer session, or everywhere) may have arrived
     // through the back-channel since the callback.
-    if (await revocation.isRevoked(claims)) {
+    if (await revocation.isRevoked(claims, trace)) {
       metrics.handoff({ outcome: 'rejected' });
       throw new AppError('token_revoked', 'This sign-in was revoked. Please start again.');
     }
     stateCookie.clear(reply);
-    await sessions.start(request, reply, claims);
+    await sessions.start(request, reply, handoff);
     await activity.recordHandoff(claims.sub, now());
     metrics.handoff({ outcome: 'completed' });
     return reply.header('cache-control', 'no-store').redirect(pending.returnTo, 303);

@@ -25,4 +25,5 @@ export type {
   RevocationStore,
   TxnStore,
   UsedJtiStore,
+  VerifiedHandoff,
 } from './stores.js';

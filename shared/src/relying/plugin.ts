@@ -28,7 +28,7 @@ import { createRevocation, type Revocation } from './revocation.js';
 import { createServiceTokenAuth } from './service-token-auth.js';
 import { createSqliteRelyingStores } from './sqlite/sqlite-relying-stores.js';
 import { StateCookie } from './state-cookie.js';
-import type { RelyingSession, RelyingStores } from './stores.js';
+import type { RelyingSession, RelyingStores, VerifiedHandoff } from './stores.js';
 
 /** What `app.relyingParty` gives the app's own routes. */
 export interface RelyingParty {
@@ -150,7 +150,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
     ...handoffVerifierOptions({
       replayStore: stores.usedJtis,
       maxLifetimeSec: settings.handoffMaxLifetimeSec,
-      isRevoked: (claims) => revocation.isRevoked(claims),
+      isRevoked: (claims, trace) => revocation.isRevoked(claims, trace),
     }),
   });
   const verifyLogoutToken = createVerifier<LogoutClaims>({
@@ -167,7 +167,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
 
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
   const sessionCookie = cookieSpec(settings.publicUrl, settings.sessionCookie);
-  const sessions = createSessionCookies<RelyingSession, HandoffClaims>({
+  const sessions = createSessionCookies<RelyingSession, VerifiedHandoff>({
     store: stores.sessions,
     cookie: sessionCookie,
     now,

@@ -1,3 +1,4 @@
+import { traceCheck, type VerificationTrace } from '../tokens/verification-trace.js';
 import type { RevocationStore } from './stores.js';
 
 /** What {@link createRevocation} needs to derive how long an ended session is remembered. */
@@ -17,9 +18,10 @@ export interface RevocationOptions {
 export interface Revocation {
   /**
    * Whether handoff claims are revoked: their issuer session has signed out (by sid), or the
-   * user signed out everywhere in or after the second the token was issued.
+   * user signed out everywhere in or after the second the token was issued. Given a trace, it
+   * records the values it compared when the claims are not revoked.
    */
-  isRevoked(claims: { sub: string; iat: number; sid?: unknown }): Promise<boolean>;
+  isRevoked(claims: { sub: string; iat: number; sid?: unknown }, trace?: VerificationTrace): Promise<boolean>;
   /** Issuer session `sid` ended: refuse handoffs from it for as long as one can still arrive. */
   endSession(sid: string): Promise<void>;
   /** The user signed out everywhere: refuse their tokens issued at or before `tokensValidAfterSec`. */
@@ -46,10 +48,32 @@ export function createRevocation(options: RevocationOptions): Revocation {
   const retentionMs = endedSidRetentionMs(options);
   return {
     endedSidRetentionMs: retentionMs,
-    async isRevoked(claims) {
-      if (typeof claims.sid === 'string' && (await store.isSidEnded(claims.sid, now()))) return true;
+    async isRevoked(claims, trace) {
+      const at = now();
+      if (typeof claims.sid === 'string' && (await store.isSidEnded(claims.sid, at))) return true;
       const after = await store.tokensValidAfter(claims.sub);
-      return after !== undefined && claims.iat <= after;
+      const revoked = after !== undefined && claims.iat <= after;
+      if (trace && !revoked) {
+        // The completion checks again (a sign-out may have arrived since the callback): say so.
+        const again = trace.entries.some((entry) => entry.check === 'revocation');
+        traceCheck(
+          trace,
+          'revocation',
+          `${again ? 'still not revoked at completion' : 'not revoked'}: iat after the user’s tokens-valid-after, sid not signed out`,
+          [
+            { label: 'iat', atMs: claims.iat * 1000 },
+            after === undefined
+              ? { label: 'tokens-valid-after', text: 'never set (no sign-out everywhere)' }
+              : { label: 'tokens-valid-after', atMs: after * 1000 },
+            {
+              label: 'sid',
+              text: typeof claims.sid === 'string' ? `${claims.sid} not signed out` : 'absent',
+            },
+            { label: 'checked', atMs: at },
+          ],
+        );
+      }
+      return revoked;
     },
     async endSession(sid) {
       await store.endSid(sid, now() + retentionMs);

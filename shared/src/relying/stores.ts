@@ -1,6 +1,7 @@
 import type { CookieSessionStore, SessionTimeouts } from '../http/session-cookies.js';
 import type { HandoffClaims } from '../tokens/handoff-token.js';
 import type { ReplayStore } from '../tokens/replay-store.js';
+import type { VerificationTrace } from '../tokens/verification-trace.js';
 
 /**
  * The stores a relying service keeps, one small interface per concern (docs/design.md section 6).
@@ -33,14 +34,23 @@ export interface RelyingSession {
   readonly sid: string | undefined;
   /** The verified claims of the handoff token that started it. */
   readonly claims: HandoffClaims;
+  /** What the verifier checked for that token (plain JSON, stored as is); absent for older sessions. */
+  readonly trace?: VerificationTrace;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
   readonly lastSeenAt: number;
   readonly expiresAt: number;
 }
 
-/** Where sessions live; created from verified handoff claims. */
-export interface RelyingSessionStore extends CookieSessionStore<RelyingSession, HandoffClaims> {
+/** A verified handoff on its way from the callback to a session: its claims and the verifier's trace. */
+export interface VerifiedHandoff {
+  readonly claims: HandoffClaims;
+  /** What the verifier checked, when it recorded a trace; kept with the session it starts. */
+  readonly trace?: VerificationTrace;
+}
+
+/** Where sessions live; created from a verified handoff. */
+export interface RelyingSessionStore extends CookieSessionStore<RelyingSession, VerifiedHandoff> {
   /** The idle and absolute timeouts the store enforces (the cookie itself ends with the browser). */
   readonly timeouts: SessionTimeouts;
   /** Ends the sessions started from issuer session `sid` (of user `sub`, when given); returns how many. */
@@ -66,9 +76,9 @@ export interface UsedJtiStore extends ReplayStore {
  * docs/design.md section 1, keyed by the hash of the txn, which itself only travels in the URL.
  */
 export interface TxnStore {
-  put(idHash: string, claims: HandoffClaims, expiresAt: number): Promise<void>;
-  /** Removes and returns the claims in one step, or undefined when unknown, used or expired. */
-  take(idHash: string, now: number): Promise<HandoffClaims | undefined>;
+  put(idHash: string, handoff: VerifiedHandoff, expiresAt: number): Promise<void>;
+  /** Removes and returns the handoff in one step, or undefined when unknown, used or expired. */
+  take(idHash: string, now: number): Promise<VerifiedHandoff | undefined>;
   purgeExpired?(now: number): Promise<number>;
 }
 

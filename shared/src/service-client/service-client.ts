@@ -32,6 +32,8 @@ export interface ServiceCall {
 export interface ServiceResponse<T> {
   status: number;
   body: T;
+  /** The `service+jwt` the call carried, so a caller can show what it sent (never log it whole). */
+  token: string;
 }
 
 /** Thrown when a call fails: network error, timeout, non-2xx, redirect or a body that is not JSON. */
@@ -104,7 +106,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       }
       const text = await readAtMost(body, maxBytes, statusCode);
       try {
-        return { status: statusCode, body: JSON.parse(text) as T };
+        return { status: statusCode, body: JSON.parse(text) as T, token };
       } catch (err) {
         throw new ServiceCallError('the response is not JSON', statusCode, { cause: err });
       }

@@ -3,6 +3,7 @@ import { type ClaimSet, nonEmptyString, type TokenProfile } from './profiles.js'
 import type { ReplayStore } from './replay-store.js';
 import { signToken } from './sign-token.js';
 import type { SigningKey } from './signing-key.js';
+import type { VerificationTrace } from './verification-trace.js';
 import type { VerifierOptions } from './verifier.js';
 
 /** Hands a signed-in user from server1 to a client: posted once to its callback. */
@@ -80,8 +81,8 @@ export interface HandoffVerifierInput {
   replayStore: ReplayStore;
   /** Lowers the profile's 300 s lifetime cap, in seconds; it can never raise it. */
   maxLifetimeSec?: number;
-  /** Resolves true to refuse an otherwise valid token (`token_revoked`). */
-  isRevoked?: (claims: HandoffClaims) => boolean | Promise<boolean>;
+  /** Resolves true to refuse an otherwise valid token (`token_revoked`); records in `trace` when given one. */
+  isRevoked?: (claims: HandoffClaims, trace?: VerificationTrace) => boolean | Promise<boolean>;
 }
 
 /** The handoff-specific part of `createVerifier`'s options, to spread into them. */
@@ -94,6 +95,6 @@ export function handoffVerifierOptions(
     replayStore: input.replayStore,
     maxLifetimeSec: input.maxLifetimeSec,
     // The verifier asks only after the profile's checks have passed, so these are handoff claims.
-    isRevoked: isRevoked && ((claims) => isRevoked(claims as HandoffClaims)),
+    isRevoked: isRevoked && ((claims, trace) => isRevoked(claims as HandoffClaims, trace)),
   };
 }

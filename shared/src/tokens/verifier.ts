@@ -1,10 +1,11 @@
 import { type JWTHeaderParameters, jwtVerify } from 'jose';
 import type { TokenReason } from '../errors.js';
-import { type KeySource, KeySourceUnavailableError } from '../keys/key-source.js';
+import { type KeyOrigin, type KeySource, KeySourceUnavailableError } from '../keys/key-source.js';
 import type { BaseClaims } from './claims.js';
 import { reasonForVerificationError } from './jose-reason.js';
 import type { TokenProfile } from './profiles.js';
 import type { ReplayStore } from './replay-store.js';
+import { traceJtiConsumed, traceSignedChecks, type VerificationTrace } from './verification-trace.js';
 import {
   stillInTime,
   VERIFIED_TOKEN_CACHE_DEFAULTS,
@@ -39,11 +40,14 @@ export interface VerifierOptions {
    * Where the public keys come from. With `hasKid`, a cached token whose key has left the key
    * set is verified afresh (and so refused) instead of being served from the cache.
    */
-  keySource: Pick<KeySource, 'getKey' | 'hasKid'>;
+  keySource: Pick<KeySource, 'getKey' | 'hasKid' | 'getKeyWithOrigin'>;
   /** Needed for single-use profiles: remembers (iss, jti) until the token expires. */
   replayStore?: ReplayStore;
-  /** Revocation hook: resolves true to refuse an otherwise valid token (`token_revoked`). */
-  isRevoked?: (claims: BaseClaims) => boolean | Promise<boolean>;
+  /**
+   * Revocation hook: resolves true to refuse an otherwise valid token (`token_revoked`). Given the
+   * verification's trace, when there is one, it records what it compared.
+   */
+  isRevoked?: (claims: BaseClaims, trace?: VerificationTrace) => boolean | Promise<boolean>;
   /** Clock leeway in seconds. Default 5. */
   clockToleranceSec?: number;
   /** Size cap in bytes. Default 8192. */
@@ -76,9 +80,16 @@ export interface RejectedToken {
 
 export type VerificationResult<C extends BaseClaims = BaseClaims> = VerifiedToken<C> | RejectedToken;
 
-/** Verifies one kind of token; never throws for bad input, only for bugs. */
+/**
+ * Verifies one kind of token; never throws for bad input, only for bugs. Given a `trace` (see
+ * `startTrace`), a full verification records each check in it as it passes, with the values
+ * compared, so an accepted token's trace holds every check made (a refused one's stops before the
+ * check that failed; callers discard it). A cache hit records nothing. Without a trace, nothing is
+ * recorded and nothing is allocated for it.
+ */
 export type TokenVerifier<C extends BaseClaims = BaseClaims> = (
   token: string | undefined,
+  trace?: VerificationTrace,
 ) => Promise<VerificationResult<C>>;
 
 // Three base64url segments; the signature may be empty so that `alg: none` reaches the
@@ -114,7 +125,7 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
     clockTolerance: tolerance,
   };
 
-  return async function verify(token) {
+  return async function verify(token, trace) {
     if (typeof token !== 'string' || token.length === 0)
       return reject('token_missing', 'no token was presented');
     // The cap comes before any decoding, so an oversized token costs nothing to refuse.
@@ -152,9 +163,19 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
 
     let payload: C;
     let header: JWTHeaderParameters;
+    let keyOrigin: KeyOrigin | undefined;
+    const getKeyWithOrigin = trace && keySource.getKeyWithOrigin;
     try {
       // Only keySource.getKey picks the key (by kid): jwk, jku, x5u and x5c headers are never read.
-      const result = await jwtVerify<C>(token, keySource.getKey, {
+      // A traced verification asks the same lookup to say where the key came from.
+      const getKey: typeof keySource.getKey = getKeyWithOrigin
+        ? async (...args) => {
+            const found = await getKeyWithOrigin(...args);
+            keyOrigin = found.origin;
+            return found.key;
+          }
+        : keySource.getKey;
+      const result = await jwtVerify<C>(token, getKey, {
         ...joseOptions,
         currentDate: new Date(nowMs),
       });
@@ -189,11 +210,27 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
     if (payload.exp - payload.iat > maxLifetime) {
       return reject('lifetime_too_long', `exp - iat is over ${maxLifetime} s`);
     }
-    if (isRevoked && (await isRevoked(payload))) return reject('token_revoked', 'the token was revoked');
+    if (trace) {
+      traceSignedChecks(trace, {
+        header,
+        claims: payload,
+        keyOrigin,
+        allowedAlgorithms: settings.algorithms,
+        typ: profile.typ,
+        issuer,
+        audience,
+        nowMs,
+        toleranceSec: tolerance,
+        maxLifetimeSec: maxLifetime,
+      });
+    }
+    if (isRevoked && (await isRevoked(payload, trace)))
+      return reject('token_revoked', 'the token was revoked');
     // Last, so that only a token that passed every other check uses up its jti.
     if (profile.singleUse && replayStore) {
       const first = await replayStore.markUsed(payload.iss, payload.jti, payload.exp + tolerance);
       if (!first) return reject('token_replayed', 'the token was already used');
+      if (trace) traceJtiConsumed(trace, payload, payload.exp + tolerance);
     }
     // Only a token that passed every check is cached.
     if (cache && cacheKey !== undefined) {

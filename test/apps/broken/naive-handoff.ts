@@ -61,14 +61,16 @@ export function naiveHandoffRoutes(app: FastifyInstance, options: NaiveHandoffOp
     const result = await options.verify(textField(formFields(request), 'token'));
     if (!result.ok) throw refusedToken(result);
     const txn = randomId();
-    await rp.stores.txns.put(hashSecret(txn), result.claims, Date.now() + 60_000);
+    await rp.stores.txns.put(hashSecret(txn), { claims: result.claims }, Date.now() + 60_000);
     return reply.redirect(`/handoff/complete?txn=${txn}`, 303);
   });
 
   app.get('/handoff/complete', { config: { html: true } }, async (request, reply) => {
     const { txn } = request.query as Record<string, unknown>;
     const claims =
-      typeof txn === 'string' && txn ? await rp.stores.txns.take(hashSecret(txn), Date.now()) : undefined;
+      typeof txn === 'string' && txn
+        ? (await rp.stores.txns.take(hashSecret(txn), Date.now()))?.claims
+        : undefined;
     if (!claims) throw new AppError('txn_unknown', 'unknown txn');
     const raw = request.cookies[STATE_COOKIE];
     const unsigned = raw ? request.unsignCookie(raw) : undefined;
@@ -81,7 +83,7 @@ export function naiveHandoffRoutes(app: FastifyInstance, options: NaiveHandoffOp
     if (options.checkState !== false && !secretsEqual(pending?.state, claims.nonce)) {
       throw new AppError('state_mismatch', 'not started in this browser');
     }
-    const { id } = await rp.stores.sessions.create(claims, Date.now());
+    const { id } = await rp.stores.sessions.create({ claims }, Date.now());
     reply.setCookie(session.name, id, { ...session.options, maxAge: 12 * 3600 });
     reply.clearCookie(STATE_COOKIE, STATE_COOKIE_OPTIONS);
     return reply.redirect(pending?.returnTo ?? '/', 303);

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       handoffTokenTtlSec: 60,
       signingAlgorithm: 'EdDSA',
       seedDemoUsers: false,
+      handoffStepThrough: false,
     });
     expect(config.clients.map((client) => client.id)).toEqual(['server2']);
     expect(config.clients[0]?.redirectUris).toEqual(['http://localhost:4002/handoff/callback']);
@@ -48,6 +49,7 @@ describe('loadConfig', () => {
     ['DEMO_PASSWORD', { SEED_DEMO_USERS: 'true' }],
     ['HANDOFF_TOKEN_TTL', { HANDOFF_TOKEN_TTL: '301' }],
     ['HANDOFF_TOKEN_TTL', { HANDOFF_TOKEN_TTL: '0' }],
+    ['HANDOFF_STEP_THROUGH', { HANDOFF_STEP_THROUGH: 'yes please' }],
     ['SERVICE_ID', { SERVICE_ID: 'server 1' }],
     ['SERVICE_ID', { SERVICE_ID: 's'.repeat(65) }],
     ['SERVICE_CALL_TIMEOUT_MS', { SERVICE_CALL_TIMEOUT_MS: '99' }],

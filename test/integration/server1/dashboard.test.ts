@@ -152,6 +152,34 @@ describe('an activity API answering 200 with something other than a report', () 
     expect(page).not.toContain('data-unavailable');
   });
 
+  it("says where a panel came from: the API route, the service+jwt's decoded claims, the status and time", async () => {
+    const { server } = await start();
+    const jar = await signedIn(server);
+    await handOff(server.app, jar);
+    let authorization = '';
+    server2.answerApi((request, response) => {
+      authorization = request.headers.authorization ?? '';
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(report(subOf(request.url))));
+    });
+
+    const panel = panelOf(await dashboard(server, jar), 'server2') ?? '';
+
+    expect(panel).toContain('<code data-route>GET /api/users/:sub/activity</code>');
+    expect(panel).toContain('with a <code>service+jwt</code> bearer token');
+    expect(panel).toContain('<b data-status>200</b>');
+    expect(panel).toMatch(/<b data-duration>\d+ ms<\/b>/);
+    const token = authorization.replace(/^Bearer /, '');
+    const sent = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8'));
+    const shown =
+      /<pre id="service-token-server2-claims"><code>([\s\S]*?)<\/code><\/pre>/.exec(panel)?.[1] ?? '';
+    expect(JSON.parse(shown.replaceAll('&quot;', '"'))).toEqual(sent);
+    expect(sent).toMatchObject({ aud: 'server2', scope: 'activity:read' });
+    // The bearer token is still valid for a while: its decoded parts are shown, never the token.
+    expect(panel).not.toContain(token.split('.')[2] as string);
+  });
+
   it('logs, with the client id, which part of the answer was wrong', async () => {
     const { server, logs } = await start();
     const jar = await signedIn(server);

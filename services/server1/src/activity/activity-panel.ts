@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { ACTIVITY_SCOPE, type ServiceClient } from '@jwt-handoff/shared';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -24,12 +25,32 @@ export const ActivityReport = Type.Object({
 });
 export type ActivityReport = Static<typeof ActivityReport>;
 
+/** How the dashboard got a panel: the service call, shown under it so the page teaches. */
+export interface ActivityCall {
+  /** The route called, as the API names it: `GET /api/users/:sub/activity`. */
+  readonly route: string;
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** From sending the request to having the whole answer, in milliseconds. */
+  readonly durationMs: number;
+  /** The `service+jwt` the call carried; the page shows its decoded parts only. */
+  readonly token: string;
+}
+
 /** One client's panel on the dashboard: its report, or none when it could not be had. */
 export interface ClientActivity {
   client: ClientRegistration;
   /** Undefined when the client's API failed or answered something other than a report. */
   report: ActivityReport | undefined;
+  /**
+   * The call that fetched the report, when it was answered with one. A failed call has none: what
+   * went wrong is for the log, not the page.
+   */
+  call?: ActivityCall;
 }
+
+/** The activity API's route, as its documentation writes it. */
+export const ACTIVITY_ROUTE = 'GET /api/users/:sub/activity';
 
 /**
  * The dashboard's "your activity" panels of the user `sub`, one per client in `clientIds` that
@@ -64,14 +85,19 @@ export function createActivityPanel(
             log.warn({ client: registration.id, ...details }, message);
             return { client: registration, report: undefined };
           };
+          let call: ActivityCall;
           let body: unknown;
+          const started = performance.now();
           try {
-            ({ body } = await client.getJson<unknown>({
+            const response = await client.getJson<unknown>({
               url: `${registration.apiUrl}/api/users/${encodeURIComponent(sub)}/activity`,
               audience: registration.id,
               scope: ACTIVITY_SCOPE,
               signal: AbortSignal.timeout(timeoutMs),
-            }));
+            });
+            body = response.body;
+            const durationMs = performance.now() - started;
+            call = { route: ACTIVITY_ROUTE, status: response.status, durationMs, token: response.token };
           } catch (err) {
             return unavailable({ err }, 'activity API call failed');
           }
@@ -84,7 +110,7 @@ export function createActivityPanel(
           }
           // A report about someone else is a client bug, and not this user's to see.
           if (body.sub !== sub) return unavailable({}, 'activity API answered for another user');
-          return { client: registration, report: body };
+          return { client: registration, report: body, call };
         }),
     );
   };

@@ -1,6 +1,6 @@
 import { AppError, mintHandoffToken, sendPage } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
-import type { Server1Config } from '../config.js';
+import type { ClientRegistration, Server1Config } from '../config.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Server1Metrics } from '../metrics.js';
 import type { SessionManager } from '../session/session-manager.js';
@@ -9,7 +9,7 @@ import { formPostPage } from '../views/pages.js';
 /** What the handoff route uses. */
 export interface HandoffRouteOptions {
   /** The registered clients, the issuer (`publicUrl`) and the tokens' lifetime. */
-  config: Pick<Server1Config, 'clients' | 'publicUrl' | 'handoffTokenTtlSec'>;
+  config: Pick<Server1Config, 'clients' | 'publicUrl' | 'handoffTokenTtlSec' | 'handoffStepThrough'>;
   /** The signed-in session, and where the clients it is handed off to are recorded. */
   sessions: Pick<SessionManager, 'current' | 'recordVisit'>;
   keyRing: Pick<KeyRing, 'signingKey'>;
@@ -73,6 +73,29 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
       now: now(),
     });
     metrics.handoffIssued({ client: client.id });
-    return sendPage(reply, formPostPage({ action: redirectUri, token, clientName: client.name }));
+    return sendPage(
+      reply,
+      formPostPage({
+        action: redirectUri,
+        token,
+        clientName: client.name,
+        stepThrough: config.handoffStepThrough,
+      }),
+    );
   });
+}
+
+/**
+ * The registered client that a sign-in was started for, when `returnTo` (the login's return path)
+ * is this service's authorize endpoint naming one; undefined otherwise. Only for display: the
+ * authorize endpoint checks the client, its redirect_uri and the state again when it runs.
+ */
+export function requestingClient(
+  returnTo: string,
+  clients: readonly ClientRegistration[],
+): ClientRegistration | undefined {
+  const url = new URL(returnTo, 'http://server1.invalid');
+  if (url.pathname !== '/handoff/authorize') return undefined;
+  const id = url.searchParams.get('client_id');
+  return clients.find((client) => client.id === id);
 }

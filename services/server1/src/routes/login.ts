@@ -18,6 +18,7 @@ import type { Server1Metrics } from '../metrics.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { User, UserStore } from '../stores/user-store.js';
 import { loginPage } from '../views/pages.js';
+import { requestingClient } from './handoff.js';
 
 // The same words for an unknown user and a wrong password: the page must not tell which.
 const INVALID_CREDENTIALS = 'The username or password is not right.';
@@ -30,7 +31,7 @@ const BUSY_RETRY_AFTER_SEC = 1;
 /** What the sign-in routes use. */
 export interface LoginRouteOptions {
   /** `publicUrl`: the only origin the form may be posted from, and the CSRF cookie's scope. */
-  config: Pick<Server1Config, 'publicUrl'>;
+  config: Pick<Server1Config, 'publicUrl' | 'clients'>;
   users: Pick<UserStore, 'findByUsername' | 'replacePasswordHash'>;
   sessions: Pick<SessionManager, 'current' | 'start'>;
   passwordHasher: PasswordHasher;
@@ -65,7 +66,9 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
     status = 200,
   ) => {
     reply.setCookie(csrfCookie.name, csrfToken, csrfCookieOptions);
-    return sendPage(reply, loginPage({ ...fields, csrfToken }), status);
+    // Says which service asked for this sign-in, when it came from a handoff.
+    const requestedBy = requestingClient(fields.returnTo, config.clients)?.name;
+    return sendPage(reply, loginPage({ ...fields, csrfToken, requestedBy }), status);
   };
 
   app.get('/login', { config: { html: true } }, async (request, reply) => {

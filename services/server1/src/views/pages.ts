@@ -1,7 +1,8 @@
 import { html, type RenderedPage, renderPage, type SafeHtml } from '@jwt-handoff/shared';
-import type { ClientActivity } from '../activity/activity-panel.js';
+import type { ActivityCall, ClientActivity } from '../activity/activity-panel.js';
 import type { ClientRegistration } from '../config.js';
 import type { User } from '../stores/user-store.js';
+import { decodedTokenBlocks, decodeToken } from './decoded-token.js';
 
 const SERVICE = 'server1';
 
@@ -13,11 +14,18 @@ export function loginPage(options: {
   error?: string;
   reason?: string;
   notice?: string;
+  /** The display name of the registered service that asked for this sign-in (a handoff). */
+  requestedBy?: string;
 }): RenderedPage {
   return renderPage({
     service: SERVICE,
     title: 'Sign in',
     body: html`<h1>Sign in</h1>
+${
+  options.requestedBy
+    ? html`<p class="note" id="requested-by"><b>${options.requestedBy}</b> asked server1 to sign you in. Afterwards server1 hands you back to ${options.requestedBy} with a short-lived signed token; your password stays here.</p>`
+    : ''
+}
 ${options.notice ? html`<p class="note" role="status">${options.notice}</p>` : ''}
 ${options.error ? html`<p class="error" role="alert" data-reason="${options.reason ?? ''}">${options.error}</p>` : ''}
 <form method="post" action="/login">
@@ -68,7 +76,7 @@ function noActivity(clients: readonly ClientRegistration[]): SafeHtml | string {
 
 // Why a report is missing is logged, never written into the page: it would show users the
 // services' internal addresses and error text.
-function activityPanel({ client, report }: ClientActivity): SafeHtml {
+function activityPanel({ client, report, call }: ClientActivity): SafeHtml {
   if (!report) {
     return html`<section class="activity" data-client="${client.id}"><h2>Your activity on ${client.name}</h2>
 <p class="note" data-unavailable>${client.name} is not answering right now, so your activity there cannot be shown.</p>
@@ -80,7 +88,18 @@ function activityPanel({ client, report }: ClientActivity): SafeHtml {
     report.last_seen_at ? html` · last seen <time>${report.last_seen_at}</time>` : ''
   }</p>
 ${handoffs.length > 0 ? html`<p>Recent sign-ins: ${handoffs.map((at) => html`<time>${at}</time> `)}</p>` : ''}
+${call ? callProvenance(client, call) : ''}
 </section>`;
+}
+
+// Where a panel came from: the service-to-service call, its token's decoded claims (never the
+// token itself, which is a bearer token still valid for a while), the answer's status and time.
+function callProvenance(client: ClientRegistration, call: ActivityCall): SafeHtml {
+  const decoded = decodeToken(call.token);
+  return html`<div class="provenance" data-provenance>
+<p class="note">server1 fetched this from ${client.name}'s <code data-route>${call.route}</code> with a <code>${String(decoded.header.typ)}</code> bearer token, server to server: answer <b data-status>${call.status}</b> in <b data-duration>${Math.max(1, Math.round(call.durationMs))} ms</b>.</p>
+${decodedTokenBlocks(decoded, `service-token-${client.id}`)}
+</div>`;
 }
 
 // Submits the form as soon as the page is parsed. A constant, so its CSP hash is fixed.
@@ -89,9 +108,17 @@ const AUTO_SUBMIT = 'document.forms[0].submit();';
 /**
  * The form_post response of a handoff: a form that posts the token to the client's callback
  * and submits itself, with a button inside <noscript> for browsers without scripts. The CSP
- * allows only this script and only a post to the client's origin.
+ * allows only this script and only a post to the client's origin. In step-through mode (a demo
+ * setting) it runs no script at all: it shows the decoded token, where it goes and why, and
+ * waits for the Continue button.
  */
-export function formPostPage(options: { action: string; token: string; clientName: string }): RenderedPage {
+export function formPostPage(options: {
+  action: string;
+  token: string;
+  clientName: string;
+  stepThrough?: boolean;
+}): RenderedPage {
+  if (options.stepThrough) return stepThroughPage(options);
   return renderPage({
     service: SERVICE,
     title: `Signing you in to ${options.clientName}`,
@@ -104,6 +131,28 @@ export function formPostPage(options: { action: string; token: string; clientNam
     script: AUTO_SUBMIT,
     formAction: new URL(options.action).origin,
     // The page carries a token: no Referer may point back at it from anywhere.
+    referrerPolicy: 'no-referrer',
+  });
+}
+
+/** The step-through form_post page: the same form, shown and explained, posted by the user. */
+function stepThroughPage(options: { action: string; token: string; clientName: string }): RenderedPage {
+  const decoded = decodeToken(options.token);
+  return renderPage({
+    service: SERVICE,
+    title: `Handing you off to ${options.clientName}`,
+    body: html`<h1>Handing you off to ${options.clientName}</h1>
+<p class="note">Step-through mode (<code>HANDOFF_STEP_THROUGH=true</code>, a demo setting): this page would normally post itself at once.</p>
+<p>server1 has signed this <code>${String(decoded.header.typ)}</code> token for <b>${options.clientName}</b>. Pressing Continue posts it, in the body of a form, to</p>
+<p><code id="post-target">POST ${options.action}</code></p>
+<p>It travels in a POST body, never in a URL, so it stays out of browser history, server logs and the <code>Referer</code> header (the form_post response mode of OAuth). ${options.clientName} verifies it, uses it once and keeps only a session of its own.</p>
+<h2>The token about to be posted, decoded</h2>
+${decodedTokenBlocks(decoded, 'handoff-token')}
+<form method="post" action="${options.action}">
+<input type="hidden" name="token" value="${options.token}">
+<button type="submit" id="continue">Continue to ${options.clientName}</button>
+</form>`,
+    formAction: new URL(options.action).origin,
     referrerPolicy: 'no-referrer',
   });
 }

@@ -9,6 +9,8 @@ export interface AccountRoutesOptions {
   currentSession: RelyingParty['currentSession'];
   signOutToken: RelyingParty['signOutToken'];
   endSession: RelyingParty['endSession'];
+  /** The clock, in milliseconds since the epoch: the page reads times relative to it. */
+  now: () => number;
 }
 
 /**
@@ -17,10 +19,10 @@ export interface AccountRoutesOptions {
  * the session's sign-out token (docs/design.md section 5).
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
-  const { publicUrl, currentSession, signOutToken, endSession } = options;
+  const { publicUrl, currentSession, signOutToken, endSession, now } = options;
 
   app.get('/', { config: { html: true }, preHandler: app.requireSession() }, async (request, reply) =>
-    sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string)),
+    sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string, now())),
   );
 
   app.get('/me', { preHandler: app.requireSession({ redirect: false }) }, async (request, reply) => {

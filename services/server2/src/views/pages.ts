@@ -1,4 +1,5 @@
 import { html, type RelyingSession, type RenderedPage, renderPage } from '@jwt-handoff/shared';
+import { traceSection } from './trace-section.js';
 
 const SERVICE = 'server2';
 
@@ -7,10 +8,10 @@ const SHOWN_CLAIMS = ['iss', 'sub', 'aud', 'name', 'email', 'auth_time', 'iat', 
 const TIME_CLAIMS = new Set(['auth_time', 'iat', 'exp']);
 
 /**
- * The signed-in home page: who you are, the claims server2 verified, and the sign-out form with
- * the session's sign-out token.
+ * The signed-in home page: who you are, the claims server2 verified, what its verifier checked
+ * (the session's trace), and the sign-out form with the session's sign-out token.
  */
-export function homePage(session: RelyingSession, signOutToken: string): RenderedPage {
+export function homePage(session: RelyingSession, signOutToken: string, nowMs: number): RenderedPage {
   const { claims } = session;
   const rows = SHOWN_CLAIMS.filter((name) => claims[name] !== undefined).map((name) => {
     const value = claims[name];
@@ -24,6 +25,7 @@ export function homePage(session: RelyingSession, signOutToken: string): Rendere
 <p>You are signed in to server2 with a session of its own, started by a handoff from server1.</p>
 <h2>Verified claims of the handoff token</h2>
 <table id="claims">${rows}</table>
+${traceSection(session.trace, nowMs, claims.exp)}
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${signOutToken}"><button type="submit" class="secondary">Sign out of server2</button></form>`,
   });
 }

@@ -43,6 +43,10 @@ const MIGRATIONS: readonly Migration[] = [
      sid TEXT PRIMARY KEY,
      expires_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // The verifier's trace of the handoff token, carried from the callback to the session it
+  // starts (JSON). Nullable columns: rows written before this migration simply have none.
+  `ALTER TABLE pending_txns ADD COLUMN trace TEXT;
+   ALTER TABLE sessions ADD COLUMN trace TEXT;`,
 ];
 
 /** Opens (creating and migrating) a relying service's database, `fileName` in `dataDir`. */

@@ -3,6 +3,7 @@ import { isSessionLive, type SessionTimeouts } from '../../http/session-cookies.
 import { hashSecret, randomId } from '../../http/session-id.js';
 import { sessionTableOperations } from '../../sqlite/session-table.js';
 import type { HandoffClaims } from '../../tokens/handoff-token.js';
+import type { VerificationTrace } from '../../tokens/verification-trace.js';
 import type { RelyingSession, RelyingSessionStore } from '../stores.js';
 
 interface SessionRow {
@@ -10,6 +11,7 @@ interface SessionRow {
   sub: string;
   sid: string | null;
   claims: string;
+  trace: string | null;
   created_at: number;
   last_seen_at: number;
   expires_at: number;
@@ -21,8 +23,8 @@ export function createSqliteSessionStore(
   timeouts: SessionTimeouts,
 ): RelyingSessionStore {
   const insert = db.prepare(
-    `INSERT INTO sessions (id_hash, sub, sid, claims, created_at, last_seen_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO sessions (id_hash, sub, sid, claims, trace, created_at, last_seen_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const removeBySid = db.prepare('DELETE FROM sessions WHERE sid = ? AND (? IS NULL OR sub = ?)');
   const removeBySub = db.prepare('DELETE FROM sessions WHERE sub = ?');
@@ -33,13 +35,14 @@ export function createSqliteSessionStore(
   return {
     timeouts,
     ...sessionTableOperations(db, timeouts, toSession),
-    async create(claims, now) {
+    async create({ claims, trace }, now) {
       const id = randomId();
       const session: RelyingSession = {
         idHash: hashSecret(id),
         sub: claims.sub,
         sid: typeof claims.sid === 'string' ? claims.sid : undefined,
         claims,
+        ...(trace ? { trace } : {}),
         createdAt: now,
         lastSeenAt: now,
         expiresAt: now + timeouts.absoluteMs,
@@ -49,6 +52,7 @@ export function createSqliteSessionStore(
         session.sub,
         session.sid ?? null,
         JSON.stringify(claims),
+        trace ? JSON.stringify(trace) : null,
         now,
         now,
         session.expiresAt,
@@ -76,6 +80,7 @@ function toSession(row: SessionRow): RelyingSession {
     sub: row.sub,
     sid: row.sid ?? undefined,
     claims: JSON.parse(row.claims) as HandoffClaims,
+    ...(row.trace ? { trace: JSON.parse(row.trace) as VerificationTrace } : {}),
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
