@@ -14,6 +14,16 @@ export {
   type TrustProxy,
 } from './config/trust-proxy.js';
 export {
+  DISCOVERY_PATH,
+  type DiscoveredEndpoints,
+  type DiscoveredTokenKind,
+  type DiscoveryDocument,
+  discoveryUrl,
+  InvalidDiscoveryDocumentError,
+  OPENID_CONFIGURATION_PATH,
+  readDiscoveryDocument,
+} from './discovery/discovery-document.js';
+export {
   AppError,
   type AppErrorOptions,
   REASON_CODES,
