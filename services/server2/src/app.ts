@@ -74,6 +74,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   await app.register(healthRoutes, { isReady: rp.isReady, metrics, metricsToken: config.metricsToken });
   await app.register(accountRoutes, {
     publicUrl: config.publicUrl,
+    sensitiveMaxAgeSec: config.sensitiveMaxAgeSec,
     currentSession: rp.currentSession,
     signOutToken: rp.signOutToken,
     endSession: rp.endSession,

@@ -51,6 +51,8 @@ export interface Server2Config {
   readonly verifiedTokenCacheMaxEntries: number;
   /** Opens GET /metrics to `Authorization: Bearer <token>` (METRICS_TOKEN); unset: loopback only. */
   readonly metricsToken: string | undefined;
+  /** How recent a sign-in at server1 GET /sensitive demands, in seconds (SENSITIVE_MAX_AGE_SEC). */
+  readonly sensitiveMaxAgeSec: number;
 }
 
 /** Reads server2's configuration from `env` (docs/design.md section 5); reports every bad value at once. */
@@ -99,6 +101,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       max: 1_000_000,
     }),
     metricsToken: metricsTokenFrom(read),
+    sensitiveMaxAgeSec: read.integer('SENSITIVE_MAX_AGE_SEC', 300, { min: 0, max: 86_400 }),
   };
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.clientId)) {
     read.problem('CLIENT_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');

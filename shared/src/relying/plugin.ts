@@ -15,6 +15,7 @@ import { type LogoutClaims, logoutVerifierOptions } from '../tokens/logout-token
 import { type ServiceClaims, serviceVerifierOptions } from '../tokens/service-token.js';
 import { createVerifier } from '../tokens/verifier.js';
 import { backchannelLogoutRoute } from './backchannel-logout-route.js';
+import { checkMaxAgeSec, isRecentSignIn } from './fresh-sign-in.js';
 import { handoffRoutes } from './handoff-routes.js';
 import { createRelyingMetrics } from './metrics.js';
 import {
@@ -49,8 +50,11 @@ export interface RelyingParty {
    * one): put it in the app's sign-out form, and check it with `requireSignOutForm`.
    */
   signOutToken(request: FastifyRequest): string | undefined;
-  /** The path that starts a handoff returning to `returnTo` (a path of this service). */
-  startPath(returnTo: string): string;
+  /**
+   * The path that starts a handoff returning to `returnTo` (a path of this service); with
+   * `maxAgeSec`, one that asks the issuer for a sign-in at most that many seconds old.
+   */
+  startPath(returnTo: string, options?: { maxAgeSec?: number }): string;
 }
 
 /** Options of `app.requireSession()`. */
@@ -61,6 +65,12 @@ export interface RequireSessionOptions {
    * browser route (route config `html`, or `Accept: text/html`), 401 otherwise.
    */
   redirect?: boolean;
+  /**
+   * Demands a recent sign-in: a session whose sign-in (its token's auth_time) is more than this
+   * many seconds old is sent through a new handoff with `max_age`, so the issuer asks for the
+   * password again (or, without redirect, answered 401 `auth_too_old`). Whole seconds, >= 0.
+   */
+  maxAgeSec?: number;
 }
 
 declare module 'fastify' {
@@ -196,22 +206,38 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
       const id = request.cookies[sessionCookie.name];
       return id ? signOutToken(id) : undefined;
     },
-    startPath: (returnTo) => `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}`,
+    startPath: (returnTo, start = {}) =>
+      `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}${
+        start.maxAgeSec === undefined ? '' : `&max_age=${start.maxAgeSec}`
+      }`,
   };
   app.decorate('relyingParty', relyingParty);
   app.decorateRequest('relyingSession', null as unknown as RelyingSession);
   app.decorateRequest('serviceToken', null as unknown as ServiceClaims);
   app.decorate('requireSession', (guard: RequireSessionOptions = {}): preHandlerAsyncHookHandler => {
+    const { maxAgeSec } = guard;
+    if (maxAgeSec !== undefined) checkMaxAgeSec(maxAgeSec);
     return async function requireSession(request, reply) {
       const session = await sessions.current(request);
-      if (session) {
+      // A session from a sign-in older than asked counts as none, for this route: the handoff
+      // it is sent through asks the issuer for max_age, and its completion checks auth_time.
+      const recent =
+        maxAgeSec === undefined ||
+        (session !== undefined &&
+          isRecentSignIn(session.claims.auth_time, maxAgeSec, now(), settings.clockToleranceSec));
+      if (session && recent) {
         request.relyingSession = session;
         return;
       }
       if (guard.redirect ?? isBrowserNavigation(request)) {
-        return reply.header('cache-control', 'no-store').redirect(relyingParty.startPath(request.url), 303);
+        return reply
+          .header('cache-control', 'no-store')
+          .redirect(relyingParty.startPath(request.url, { maxAgeSec }), 303);
       }
-      return handleError(new AppError('session_missing', 'not signed in'), request, reply);
+      const refusal = session
+        ? new AppError('auth_too_old', 'this needs a more recent sign-in')
+        : new AppError('session_missing', 'not signed in');
+      return handleError(refusal, request, reply);
     };
   });
   app.decorate('requireServiceToken', (scope: string): preHandlerAsyncHookHandler => {
@@ -232,12 +258,13 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
       if (!routes.hasContentTypeParser('application/x-www-form-urlencoded'))
         await routes.register(fastifyFormbody);
       await routes.register(handoffRoutes, {
-        authorizationEndpoint: settings.authorizationEndpoint,
+        authorizationEndpoint: () => settings.authorizationEndpoint,
         clientId: settings.clientId,
         callbackUrl: settings.callbackUrl,
         completePath: `${settings.prefix}/handoff/complete`,
         homePath: settings.homePath,
         txnTtlMs: settings.txnTtlMs,
+        clockToleranceSec: settings.clockToleranceSec,
         sessions,
         txns: stores.txns,
         activity: stores.activity,
