@@ -14,6 +14,15 @@ export {
   type TrustProxy,
 } from './config/trust-proxy.js';
 export {
+  createDiscoveredKeySource,
+  type DiscoveredKeySource,
+} from './discovery/discovered-key-source.js';
+export {
+  createDiscoveryClient,
+  type DiscoveryClient,
+  type DiscoveryClientOptions,
+} from './discovery/discovery-client.js';
+export {
   DISCOVERY_PATH,
   type DiscoveredEndpoints,
   type DiscoveredTokenKind,

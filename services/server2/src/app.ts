@@ -54,6 +54,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     algorithms: config.allowedAlgorithms,
     clockToleranceSec: config.clockToleranceSec,
     handoffMaxLifetimeSec: config.handoffMaxLifetimeSec,
+    discovery: config.issuerDiscovery,
     jwksUrl: config.jwksUrl,
     jwks: {
       timeoutMs: config.jwksTimeoutMs,

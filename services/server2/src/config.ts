@@ -20,8 +20,17 @@ export interface Server2Config {
   readonly clientId: string;
   /** server1's public URL: the exact `iss` accepted, and where browsers are sent to sign in. */
   readonly issuerUrl: string;
-  /** Where the keys are fetched; may differ from the issuer's public URL inside a network. */
-  readonly jwksUrl: string;
+  /**
+   * Learn the JWKS URL and the sign-in endpoint from server1's discovery document
+   * (ISSUER_DISCOVERY), whose issuer must be ISSUER_URL exactly.
+   */
+  readonly issuerDiscovery: boolean;
+  /**
+   * Where the keys are fetched; may differ from the issuer's public URL inside a network. Unset,
+   * the issuer's `/.well-known/jwks.json`, or with ISSUER_DISCOVERY the discovered `jwks_uri`
+   * (then undefined here).
+   */
+  readonly jwksUrl: string | undefined;
   /** Holds the SQLite database (sessions, used jtis, pending txns) and, if generated, the secret. */
   readonly dataDir: string;
   /** Signs the s2_handoff cookie; generated and kept in the data directory when unset (not in production). */
@@ -71,13 +80,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       read.problem('ALLOWED_ALGS', `lists "${alg}"; allowed are ${SUPPORTED_ALGORITHMS.join(', ')}`);
     }
   }
+  const issuerDiscovery = read.boolean('ISSUER_DISCOVERY', false);
   const config: Server2Config = {
     port: read.integer('PORT', 4002, { min: 0, max: 65535 }),
     host: read.string('HOST', '127.0.0.1'),
     publicUrl: read.baseUrl('PUBLIC_URL', 'http://localhost:4002'),
     clientId: read.string('CLIENT_ID', 'server2'),
     issuerUrl,
-    jwksUrl: jwksUrl(read, issuerUrl),
+    issuerDiscovery,
+    jwksUrl: jwksUrl(read, issuerUrl, issuerDiscovery),
     dataDir: read.string('DATA_DIR', 'data/server2'),
     sessionSecret,
     allowedAlgorithms: Object.freeze(algorithms as SigningAlgorithm[]),
@@ -123,7 +134,8 @@ function checkProduction(read: EnvReader, config: Server2Config): void {
   production.requireHttps('PUBLIC_URL', config.publicUrl);
   production.requireHttps('ISSUER_URL', config.issuerUrl);
   // Unset, it follows ISSUER_URL, which is already refused if insecure: name it only when set.
-  if (read.raw('JWKS_URL') !== undefined) production.requireHttps('JWKS_URL', config.jwksUrl);
+  if (config.jwksUrl !== undefined && read.raw('JWKS_URL') !== undefined)
+    production.requireHttps('JWKS_URL', config.jwksUrl);
   if (config.sessionSecret === undefined) {
     production.refuse(
       'SESSION_SECRET',
@@ -132,9 +144,9 @@ function checkProduction(read: EnvReader, config: Server2Config): void {
   }
 }
 
-function jwksUrl(read: EnvReader, issuerUrl: string): string {
+function jwksUrl(read: EnvReader, issuerUrl: string, discovered: boolean): string | undefined {
   const value = read.raw('JWKS_URL');
-  if (value === undefined) return `${issuerUrl}/.well-known/jwks.json`;
+  if (value === undefined) return discovered ? undefined : `${issuerUrl}/.well-known/jwks.json`;
   try {
     const url = new URL(value);
     if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;

@@ -19,7 +19,7 @@ export interface HandoffRoutesOptions {
    * with discovery it is known only once the issuer's document is. It throws an AppError
    * (`discovery_unavailable`) while it is not known.
    */
-  authorizationEndpoint: () => string;
+  authorizationEndpoint: () => Promise<string>;
   /** This service's client id at the issuer. */
   clientId: string;
   /** The absolute URL of POST /handoff/callback, registered at the issuer for this client. */
@@ -52,7 +52,7 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRoutes
   app.get('/handoff/start', { config: { html: true } }, async (request, reply) => {
     const { return_to: returnTo, max_age: maxAge } = request.query as Record<string, unknown>;
     const maxAgeSec = readMaxAge(maxAge);
-    const authorize = new URL(authorizationEndpoint());
+    const authorize = new URL(await authorizationEndpoint());
     const { state } = stateCookie.issue(reply, returnTo, maxAgeSec);
     authorize.searchParams.set('client_id', options.clientId);
     authorize.searchParams.set('redirect_uri', options.callbackUrl);

@@ -2,6 +2,8 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { createDiscoveredKeySource } from '../discovery/discovered-key-source.js';
+import { createDiscoveryClient } from '../discovery/discovery-client.js';
 import { AppError } from '../errors.js';
 import { cookieSpec } from '../http/cookie-policy.js';
 import { createErrorHandler, sendAppError } from '../http/error-handler.js';
@@ -113,19 +115,37 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   const ownsStores = options.stores === undefined;
   const registry = options.metrics ?? new MetricsRegistry();
 
+  // The issuer's discovery document, when asked for: where browsers go and, without a jwksUrl,
+  // where the keys are. Its issuer must be ours exactly, or nothing from it is used and the
+  // service stays not ready (docs/design.md, "Discovery").
+  const discovery = settings.discovery
+    ? createDiscoveryClient({
+        ...options.jwks,
+        issuer: settings.issuer,
+        onFetchError: (err) =>
+          app.log.error({ err: err.message }, 'cannot use the issuer discovery document'),
+        onChange: (endpoints) => discoveredKeys?.use(endpoints.jwksUri),
+      })
+    : undefined;
   // The issuer's keys: prefetched once the app is ready, refreshed in the background before they
   // expire, served stale for a bounded time when the issuer is unreachable (docs/keys.md).
-  const jwks = options.keySource
-    ? undefined
-    : createJwksClient({
-        ...options.jwks,
-        url: settings.jwksUrl,
-        metrics: registry,
-        metricPrefix: `${settings.metricPrefix}_jwks`,
-        onFetchError: (err) => app.log.warn({ err: err.message }, 'cannot fetch the issuer keys'),
-      });
-  const keys = (options.keySource ?? jwks) as KeySource;
-  const isReady = () => keys.isReady() && (stores.isReady?.() ?? true);
+  const jwksClient = (url: string) =>
+    createJwksClient({
+      ...options.jwks,
+      url,
+      metrics: registry,
+      metricPrefix: `${settings.metricPrefix}_jwks`,
+      onFetchError: (err) => app.log.warn({ err: err.message }, 'cannot fetch the issuer keys'),
+    });
+  const jwks = options.keySource || settings.jwksUrl === undefined ? undefined : jwksClient(settings.jwksUrl);
+  const discoveredKeys =
+    options.keySource || jwks || !discovery
+      ? undefined
+      : createDiscoveredKeySource(discovery, jwksClient, (from, to) =>
+          app.log.warn({ from, to }, 'the discovered jwks_uri changed; restart to follow it'),
+        );
+  const keys = (options.keySource ?? jwks ?? discoveredKeys) as KeySource;
+  const isReady = () => keys.isReady() && (discovery?.isReady() ?? true) && (stores.isReady?.() ?? true);
   const metrics = createRelyingMetrics(registry, settings.metricPrefix, {
     stores,
     keysReady: () => keys.isReady(),
@@ -258,7 +278,18 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
       if (!routes.hasContentTypeParser('application/x-www-form-urlencoded'))
         await routes.register(fastifyFormbody);
       await routes.register(handoffRoutes, {
-        authorizationEndpoint: () => settings.authorizationEndpoint,
+        authorizationEndpoint: discovery
+          ? async () => {
+              try {
+                return (await discovery.endpoints()).authorizationEndpoint;
+              } catch {
+                throw new AppError(
+                  'discovery_unavailable',
+                  'Signing in is not possible right now: the identity service cannot be reached. Try again shortly.',
+                );
+              }
+            }
+          : async () => settings.authorizationEndpoint,
         clientId: settings.clientId,
         callbackUrl: settings.callbackUrl,
         completePath: `${settings.prefix}/handoff/complete`,
@@ -287,6 +318,8 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   let purgeTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     jwks?.start();
+    discovery?.start();
+    discoveredKeys?.start();
     purgeTimer = setInterval(() => {
       purgeExpired(stores, now(), settings.activityRetentionMs).catch((err) =>
         app.log.error({ err }, 'purge failed'),
@@ -296,7 +329,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   });
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer);
-    await jwks?.close();
+    await Promise.all([jwks?.close(), discovery?.close(), discoveredKeys?.close()]);
     if (ownsStores) await stores.close?.();
   });
 }
