@@ -119,6 +119,11 @@ export interface PairOptions {
   server2Host?: string;
   /** More clients registered at server1 (CLIENTS entries), e.g. a second relying app. */
   moreClients?: ReadonlyArray<Record<string, unknown>>;
+  /**
+   * Configure server2 with its issuer alone (ISSUER_DISCOVERY=true, no JWKS_URL): it finds
+   * server1's keys and sign-in endpoint in the discovery document.
+   */
+  server2Discovery?: boolean;
 }
 
 /** Starts server1, then server2 pointed at it, as a user of the README would. */
@@ -151,7 +156,9 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
     PORT: String(port2),
     PUBLIC_URL: server2Url,
     ISSUER_URL: server1Url,
-    JWKS_URL: `http://127.0.0.1:${port1}/.well-known/jwks.json`,
+    ...(options.server2Discovery
+      ? { ISSUER_DISCOVERY: 'true' }
+      : { JWKS_URL: `http://127.0.0.1:${port1}/.well-known/jwks.json` }),
     DATA_DIR: dirs[1],
     ...options.server2Env,
   });
