@@ -124,6 +124,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
         issuer: settings.issuer,
         onFetchError: (err) =>
           app.log.error({ err: err.message }, 'cannot use the issuer discovery document'),
+        // Called after a fetch completes, by which time `discoveredKeys` below exists.
         onChange: (endpoints) => discoveredKeys?.use(endpoints.jwksUri),
       })
     : undefined;
