@@ -9,8 +9,8 @@ import { handoffClaims, ISSUER_URL } from '../server2/helpers.js';
 
 const SECRET = 'a-test-secret-that-is-32-chars-long!';
 
-/** A bare app on the plugin with an API route that demands a sign-in at most 60 s old. */
-async function appWithRecentRoute() {
+/** A bare fastify app with the plugin registered (not yet ready), closed when the test ends. */
+async function pluginApp() {
   const dataDir = mkdtempSync(join(tmpdir(), 'relying-recent-'));
   const key = await generateTestKey();
   const clock = testClock();
@@ -28,6 +28,12 @@ async function appWithRecentRoute() {
     keySource: createLocalKeySource({ keys: [key.publicJwk] }),
     now: clock.now,
   });
+  return { app, key, clock };
+}
+
+/** A bare app on the plugin with an API route that demands a sign-in at most 60 s old. */
+async function appWithRecentRoute() {
+  const { app, key, clock } = await pluginApp();
   app.get(
     '/api/recent',
     { preHandler: app.requireSession({ maxAgeSec: 60, redirect: false }) },
@@ -75,18 +81,7 @@ describe('requireSession({ maxAgeSec }) on an API route', () => {
   it.each([-1, 1.5, Number.NaN, 1e10])(
     'refuses maxAgeSec %s when the route is declared',
     async (maxAgeSec) => {
-      const app = Fastify();
-      onTestFinished(() => app.close());
-      const dataDir = mkdtempSync(join(tmpdir(), 'relying-recent-'));
-      onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
-      await app.register(relyingParty, {
-        issuer: ISSUER_URL,
-        clientId: 'server2',
-        publicUrl: 'http://app.example',
-        sessionSecret: SECRET,
-        dataDir,
-        keySource: createLocalKeySource({ keys: [] }),
-      });
+      const { app } = await pluginApp();
       await app.after();
       expect(() => app.requireSession({ maxAgeSec })).toThrow(/"maxAgeSec" must be a whole number/);
     },
