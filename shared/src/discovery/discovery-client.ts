@@ -1,3 +1,4 @@
+import { backgroundTimers } from '../keys/background-timers.js';
 import { BoundedFetchError, fetchBounded } from '../keys/bounded-fetch.js';
 import { freshForMs } from '../keys/cache-control.js';
 import {
@@ -69,15 +70,7 @@ export function createDiscoveryClient(options: DiscoveryClientOptions): Discover
   const url = discoveryUrl(issuer);
   const settings = resolveJwksClientOptions({ ...options, url });
   const { now } = settings;
-  const setTimer = (callback: () => void, ms: number): unknown => {
-    const handle = options.setTimeout ? options.setTimeout(callback, ms) : setTimeout(callback, ms);
-    (handle as { unref?: () => void } | undefined)?.unref?.();
-    return handle;
-  };
-  const clearTimer = (handle: unknown): void => {
-    if (options.clearTimeout) options.clearTimeout(handle);
-    else clearTimeout(handle as NodeJS.Timeout);
-  };
+  const { setTimer, clearTimer } = backgroundTimers(options);
 
   let held: DiscoveredEndpoints | undefined;
   let etag: string | undefined;

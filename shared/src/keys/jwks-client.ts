@@ -1,5 +1,6 @@
 import { errors, type JWTVerifyGetKey } from 'jose';
 import { withoutStackTrace } from '../errors.js';
+import { backgroundTimers } from './background-timers.js';
 import { BoundedFetchError, fetchBounded } from './bounded-fetch.js';
 import { freshForMs } from './cache-control.js';
 import {
@@ -65,16 +66,7 @@ type FetchResult = { readonly ok: true } | { readonly ok: false; readonly error:
 export function createJwksClient(options: JwksClientOptions): JwksClient {
   const settings = resolveJwksClientOptions(options);
   const { url, now } = settings;
-  const setTimer = (callback: () => void, ms: number): unknown => {
-    const handle = options.setTimeout ? options.setTimeout(callback, ms) : setTimeout(callback, ms);
-    // Timers must never be what keeps the process alive.
-    (handle as { unref?: () => void } | undefined)?.unref?.();
-    return handle;
-  };
-  const clearTimer = (handle: unknown): void => {
-    if (options.clearTimeout) options.clearTimeout(handle);
-    else clearTimeout(handle as NodeJS.Timeout);
-  };
+  const { setTimer, clearTimer } = backgroundTimers(options);
 
   let keys: Map<string, VerificationKey> | undefined;
   let etag: string | undefined;
