@@ -31,6 +31,11 @@ const OTHER_REASONS = [
   'invalid_client',
   'invalid_redirect_uri',
   'insufficient_scope',
+  // fresh sign-in (max_age, prompt) and discovery
+  'invalid_max_age',
+  'unsupported_prompt',
+  'auth_too_old',
+  'discovery_unavailable',
   // sessions and forms
   'session_missing',
   'invalid_credentials',
@@ -95,6 +100,13 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   invalid_client: badRequest,
   invalid_redirect_uri: badRequest,
   insufficient_scope: { statusCode: 403, error: 'insufficient_scope' },
+  invalid_max_age: badRequest,
+  unsupported_prompt: badRequest,
+  // The token proves a sign-in older than the max_age this service asked for: the browser starts
+  // again, and the issuer asks for the password.
+  auth_too_old: { statusCode: 401, error: 'login_required' },
+  // Like a key outage: without the issuer's document there is nowhere to send the browser.
+  discovery_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },
   session_missing: { statusCode: 401, error: 'unauthorized' },
   invalid_credentials: { statusCode: 401, error: 'unauthorized' },
   csrf_failed: { statusCode: 403, error: 'forbidden' },

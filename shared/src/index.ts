@@ -15,6 +15,25 @@ export {
   type TrustProxy,
 } from './config/trust-proxy.js';
 export {
+  createDiscoveredKeySource,
+  type DiscoveredKeySource,
+} from './discovery/discovered-key-source.js';
+export {
+  createDiscoveryClient,
+  type DiscoveryClient,
+  type DiscoveryClientOptions,
+} from './discovery/discovery-client.js';
+export {
+  DISCOVERY_PATH,
+  type DiscoveredEndpoints,
+  type DiscoveredTokenKind,
+  type DiscoveryDocument,
+  discoveryUrl,
+  InvalidDiscoveryDocumentError,
+  OPENID_CONFIGURATION_PATH,
+  readDiscoveryDocument,
+} from './discovery/discovery-document.js';
+export {
   AppError,
   type AppErrorOptions,
   REASON_CODES,

@@ -9,7 +9,12 @@ describe('the handoff in a real browser', () => {
   let browser: { context: BrowserContext; close: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
-    pair = await startPair({ server1Host: 'server1.test', server2Host: 'server2.test' });
+    // The sensitive page demands a sign-in at most 1 s old (6 s with the default 5 s leeway).
+    pair = await startPair({
+      server1Host: 'server1.test',
+      server2Host: 'server2.test',
+      server2Env: { SENSITIVE_MAX_AGE_SEC: '1' },
+    });
   });
   afterAll(async () => {
     await pair?.close();
@@ -155,6 +160,27 @@ describe('the handoff in a real browser', () => {
   });
 
   /** The status of a top-level navigation to `url`, as the user would get it. */
+  it('asks for the password again before the sensitive page once the sign-in is old', async () => {
+    const page = await openBrowser();
+    await page.goto(`${pair.server2.url}/`);
+    await signIn(page, '7');
+    // Past max_age and the leeway, in whole seconds of auth_time.
+    await page.waitForTimeout(7_100);
+
+    await Promise.all([page.waitForURL(/\/login\?reauth=1/), page.click('#sensitive-link')]);
+    await screenshot(page, '7-password-asked-again');
+    expect(page.url()).toMatch(new RegExp(`^${pair.server1.url}/login\\?`));
+    expect(await page.inputValue('#username')).toBe('alice');
+    expect(await page.textContent('body')).toContain('enter your password again');
+    await page.fill('#password', pair.demoPassword);
+    await Promise.all([page.waitForURL(`${pair.server2.url}/sensitive`), page.click('button[type=submit]')]);
+    await screenshot(page, '7-sensitive-page');
+    expect(await page.textContent('h1')).toContain('Sensitive settings');
+    // Signed in again at server1 just now: the page shows the new auth_time.
+    const authTime = Number((await page.textContent('#auth-time'))?.split(' ')[0]);
+    expect(Date.now() / 1000 - authTime).toBeLessThan(6);
+  });
+
   async function statusOf(page: Page, url: string): Promise<number | undefined> {
     return (await page.goto(url))?.status();
   }

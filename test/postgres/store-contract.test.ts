@@ -104,6 +104,23 @@ describe.each<Engine>(['postgres', 'sqlite'])('server1 stores on %s', (engine) =
       expect(await b.sessions.count()).toBe(0);
     });
 
+    it('moves a re-authenticated session to a new id at every replica, keeping its sid', async () => {
+      const [a, b] = await openPair(engine);
+      const alice = await addUser(a);
+      const { id, session } = await a.sessions.create(alice.id, T0_MS);
+      expect(session.authTime).toBe(T0_MS);
+
+      const renewed = await b.sessions.reauthenticate(session.idHash, T0_MS + 5000);
+      expect(renewed).toBeDefined();
+      expect(renewed?.session).toMatchObject({ sid: session.sid, userId: alice.id, authTime: T0_MS + 5000 });
+      expect(renewed?.id).not.toBe(id);
+      expect(await a.sessions.touch(id, T0_MS + 5001)).toBeUndefined();
+      expect(await a.sessions.touch(renewed?.id as string, T0_MS + 5001)).toMatchObject({
+        authTime: T0_MS + 5000,
+      });
+      expect(await a.sessions.reauthenticate(session.idHash, T0_MS + 6000)).toBeUndefined();
+    });
+
     it('records visits only of a live session, keeps them past its end, and forgets them on request', async () => {
       const [a, b] = await openPair(engine);
       const alice = await addUser(a);

@@ -19,6 +19,7 @@ import { createLogoutDispatcher } from './logout/backchannel-dispatcher.js';
 import { createSignOut } from './logout/sign-out.js';
 import { createServer1Metrics } from './metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { discoveryRoutes } from './routes/discovery.js';
 import { handoffRoutes } from './routes/handoff.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
@@ -155,6 +156,7 @@ async function buildOn(
   await app.register(dashboardRoutes, { config, sessions, activityPanel });
   await app.register(handoffRoutes, { config, sessions, keyRing, metrics, now });
   await app.register(jwksRoutes, { config, keyRing, metrics, now });
+  await app.register(discoveryRoutes, { config, metrics });
 
   const stopKeyMaintenance = keyRing.rotatable
     ? startKeyMaintenance({

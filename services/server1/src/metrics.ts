@@ -10,6 +10,8 @@ export interface Server1Metrics {
   readonly logoutDelivery: (labels: { outcome: string }) => void;
   /** JWKS documents served, by status. */
   readonly jwksServed: (labels: { status: '200' | '304' }) => void;
+  /** Discovery documents served, by status. */
+  readonly discoveryServed: (labels: { status: '200' | '304' }) => void;
 }
 
 /** Declares server1's counters in `registry`, which /metrics renders. */
@@ -25,5 +27,9 @@ export function createServer1Metrics(registry: MetricsRegistry): Server1Metrics 
       'Back-channel logout attempts, by outcome.',
     ),
     jwksServed: registry.counter('server1_jwks_requests_total', 'JWKS documents served, by status.'),
+    discoveryServed: registry.counter(
+      'server1_discovery_requests_total',
+      'Discovery documents served, by status.',
+    ),
   };
 }

@@ -55,6 +55,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     algorithms: config.allowedAlgorithms,
     clockToleranceSec: config.clockToleranceSec,
     handoffMaxLifetimeSec: config.handoffMaxLifetimeSec,
+    discovery: config.issuerDiscovery,
     jwksUrl: config.jwksUrl,
     jwks: {
       timeoutMs: config.jwksTimeoutMs,
@@ -76,6 +77,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
   await app.register(healthRoutes, { isReady: rp.isReady, metrics, metricsToken: config.metricsToken });
   await app.register(accountRoutes, {
     publicUrl: config.publicUrl,
+    sensitiveMaxAgeSec: config.sensitiveMaxAgeSec,
     currentSession: rp.currentSession,
     signOutToken: rp.signOutToken,
     endSession: rp.endSession,

@@ -23,8 +23,17 @@ export interface Server2Config {
   readonly clientId: string;
   /** server1's public URL: the exact `iss` accepted, and where browsers are sent to sign in. */
   readonly issuerUrl: string;
-  /** Where the keys are fetched; may differ from the issuer's public URL inside a network. */
-  readonly jwksUrl: string;
+  /**
+   * Learn the JWKS URL and the sign-in endpoint from server1's discovery document
+   * (ISSUER_DISCOVERY), whose issuer must be ISSUER_URL exactly.
+   */
+  readonly issuerDiscovery: boolean;
+  /**
+   * Where the keys are fetched; may differ from the issuer's public URL inside a network. Unset,
+   * the issuer's `/.well-known/jwks.json`, or with ISSUER_DISCOVERY the discovered `jwks_uri`
+   * (then undefined here).
+   */
+  readonly jwksUrl: string | undefined;
   /** Holds the SQLite database (sessions, used jtis, pending txns) and, if generated, the secret. */
   readonly dataDir: string;
   /** Signs the s2_handoff cookie; generated and kept in the data directory when unset (not in production). */
@@ -58,6 +67,8 @@ export interface Server2Config {
   readonly verifiedTokenCacheMaxEntries: number;
   /** Opens GET /metrics to `Authorization: Bearer <token>` (METRICS_TOKEN); unset: loopback only. */
   readonly metricsToken: string | undefined;
+  /** How recent a sign-in at server1 GET /sensitive demands, in seconds (SENSITIVE_MAX_AGE_SEC). */
+  readonly sensitiveMaxAgeSec: number;
 }
 
 /** Reads server2's configuration from `env` (docs/design.md section 5); reports every bad value at once. */
@@ -77,13 +88,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     }
   }
   const publicUrl = read.baseUrl('PUBLIC_URL', 'http://localhost:4002');
+  const issuerDiscovery = read.boolean('ISSUER_DISCOVERY', false);
   const config: Server2Config = {
     port: read.integer('PORT', 4002, { min: 0, max: 65535 }),
     host: read.string('HOST', '127.0.0.1'),
     publicUrl,
     clientId: read.string('CLIENT_ID', 'server2'),
     issuerUrl,
-    jwksUrl: jwksUrl(read, issuerUrl),
+    issuerDiscovery,
+    jwksUrl: jwksUrl(read, issuerUrl, issuerDiscovery),
     dataDir: read.string('DATA_DIR', 'data/server2'),
     sessionSecret,
     allowedAlgorithms: Object.freeze(algorithms as SigningAlgorithm[]),
@@ -109,6 +122,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       max: 1_000_000,
     }),
     metricsToken: metricsTokenFrom(read),
+    sensitiveMaxAgeSec: read.integer('SENSITIVE_MAX_AGE_SEC', 300, { min: 0, max: 86_400 }),
   };
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.clientId)) {
     read.problem('CLIENT_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
@@ -130,7 +144,8 @@ function checkProduction(read: EnvReader, config: Server2Config): void {
   production.requireHttps('PUBLIC_URL', config.publicUrl);
   production.requireHttps('ISSUER_URL', config.issuerUrl);
   // Unset, it follows ISSUER_URL, which is already refused if insecure: name it only when set.
-  if (read.raw('JWKS_URL') !== undefined) production.requireHttps('JWKS_URL', config.jwksUrl);
+  if (config.jwksUrl !== undefined && read.raw('JWKS_URL') !== undefined)
+    production.requireHttps('JWKS_URL', config.jwksUrl);
   if (config.sessionSecret === undefined) {
     production.refuse(
       'SESSION_SECRET',
@@ -139,9 +154,9 @@ function checkProduction(read: EnvReader, config: Server2Config): void {
   }
 }
 
-function jwksUrl(read: EnvReader, issuerUrl: string): string {
+function jwksUrl(read: EnvReader, issuerUrl: string, discovered: boolean): string | undefined {
   const value = read.raw('JWKS_URL');
-  if (value === undefined) return `${issuerUrl}/.well-known/jwks.json`;
+  if (value === undefined) return discovered ? undefined : `${issuerUrl}/.well-known/jwks.json`;
   try {
     const url = new URL(value);
     if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;

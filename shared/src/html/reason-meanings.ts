@@ -51,6 +51,13 @@ export const REASON_MEANINGS: Readonly<Record<ReasonCode, string>> = Object.free
   body_too_large: 'The request was larger than this service accepts.',
   not_found: 'There is no page at this address. Check the link, or go back to the start.',
   not_ready: 'The service is starting, or cannot reach a service it needs. Try again in a moment.',
+  invalid_max_age: 'The sign-in request asked for a max_age that is not a whole number of seconds.',
+  unsupported_prompt:
+    'The sign-in request asked for a prompt this identity service does not offer (only "login").',
+  auth_too_old:
+    'This page needs a recent sign-in, and yours is older. Start again and enter your password once more.',
+  discovery_unavailable:
+    "The identity service's configuration document could not be fetched or does not name the expected issuer, so sign-in cannot start. Try again in a moment.",
   store_unavailable:
     'The service cannot reach its database right now, so it refuses rather than guess. Try again in a moment.',
   internal_error: 'Something failed on our side. It has been logged; try again.',

@@ -17,6 +17,11 @@ export interface SessionCookies<S, I> {
   start(request: FastifyRequest, reply: FastifyReply, input: I): Promise<S>;
   /** Ends the browser's session, if any, and clears its cookie; resolves with the ended session. */
   end(request: FastifyRequest, reply: FastifyReply): Promise<S | undefined>;
+  /**
+   * Gives the browser a session the store has just moved to a new id (a re-authentication):
+   * sets the cookie to that id, and answers this request with the session from now on.
+   */
+  adopt(request: FastifyRequest, reply: FastifyReply, moved: { id: string; session: S }): S;
 }
 
 /** Options of {@link createSessionCookies}. */
@@ -69,6 +74,11 @@ export function createSessionCookies<S extends { idHash: string }, I>(
       const ended = await endCurrent(request);
       reply.clearCookie(cookie.name, cookie.options);
       return ended;
+    },
+    adopt(request, reply, moved) {
+      reply.setCookie(cookie.name, moved.id, cookie.options);
+      resolved.set(request, Promise.resolve(moved.session));
+      return moved.session;
     },
   };
 }

@@ -12,3 +12,17 @@ export function cacheControlMaxAgeMs(header: string | string[] | undefined): num
   const match = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(value);
   return match?.[1] === undefined ? undefined : Number(match[1]) * 1000;
 }
+
+/**
+ * How long a fetched document counts as fresh, in ms: the response's max-age within
+ * [`minCacheAgeMs`, `cacheMaxAgeMs`], or `cacheMaxAgeMs` when it names none. Shared by the JWKS
+ * and discovery clients.
+ */
+export function freshForMs(
+  header: string | string[] | undefined,
+  limits: { readonly cacheMaxAgeMs: number; readonly minCacheAgeMs: number },
+): number {
+  const maxAge = cacheControlMaxAgeMs(header);
+  if (maxAge === undefined) return limits.cacheMaxAgeMs;
+  return Math.min(limits.cacheMaxAgeMs, Math.max(limits.minCacheAgeMs, maxAge));
+}

@@ -175,3 +175,21 @@ function parseUrl(value: URL | string): URL {
 function fail(option: string, problem: string): never {
   throw new TypeError(`JWKS client option "${option}" ${problem}`);
 }
+
+/**
+ * The delay before retrying after the `failures`th failed fetch in a row: capped exponential
+ * back-off from `retryInitialDelayMs`, shortened by up to `retryJitterRatio` of itself at random.
+ * The JWKS client and the discovery client retry by this one rule.
+ */
+export function retryDelayMs(
+  settings: Pick<
+    JwksClientSettings,
+    'retryInitialDelayMs' | 'retryMaxDelayMs' | 'retryJitterRatio' | 'random'
+  >,
+  failures: number,
+): number {
+  return (
+    Math.min(settings.retryMaxDelayMs, settings.retryInitialDelayMs * 2 ** Math.min(failures - 1, 30)) *
+    (1 - settings.retryJitterRatio * settings.random())
+  );
+}

@@ -1,14 +1,18 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { errors, type JWTHeaderParameters, type JWTVerifyGetKey } from 'jose';
 import { withoutStackTrace } from '../errors.js';
+import { backgroundTimers } from './background-timers.js';
 import { BoundedFetchError, fetchBounded } from './bounded-fetch.js';
-import { cacheControlMaxAgeMs } from './cache-control.js';
+import { freshForMs } from './cache-control.js';
 import {
   declareJwksClientMetrics,
   type JwksFetchOutcome,
   type JwksMissReason,
 } from './jwks-client-metrics.js';
-import { type JwksClientOptions, resolveJwksClientOptions } from './jwks-client-options.js';
+import {
+  type JwksClientOptions,
+  retryDelayMs as nextRetryDelayMs,
+  resolveJwksClientOptions,
+} from './jwks-client-options.js';
 import { InvalidJwksError, importKeySet, type VerificationKey } from './jwks-keys.js';
 import { type KeyOrigin, type KeySource, KeySourceUnavailableError } from './key-source.js';
 
@@ -62,16 +66,7 @@ type FetchResult = { readonly ok: true } | { readonly ok: false; readonly error:
 export function createJwksClient(options: JwksClientOptions): JwksClient {
   const settings = resolveJwksClientOptions(options);
   const { url, now } = settings;
-  const setTimer = (callback: () => void, ms: number): unknown => {
-    const handle = options.setTimeout ? options.setTimeout(callback, ms) : setTimeout(callback, ms);
-    // Timers must never be what keeps the process alive.
-    (handle as { unref?: () => void } | undefined)?.unref?.();
-    return handle;
-  };
-  const clearTimer = (handle: unknown): void => {
-    if (options.clearTimeout) options.clearTimeout(handle);
-    else clearTimeout(handle as NodeJS.Timeout);
-  };
+  const { setTimer, clearTimer } = backgroundTimers(options);
 
   let keys: Map<string, VerificationKey> | undefined;
   let etag: string | undefined;
@@ -97,10 +92,6 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
   const staleUntil = () => freshUntil() + settings.maxStaleMs;
   const isUsable = (t: number) => keys !== undefined && t < staleUntil();
   const retryAt = () => (consecutiveFailures === 0 ? Number.NEGATIVE_INFINITY : lastFailureAt + retryDelayMs);
-  /** Capped exponential back-off after the nth failure in a row, less its random part. */
-  const backOff = (failures: number) =>
-    Math.min(settings.retryMaxDelayMs, settings.retryInitialDelayMs * 2 ** Math.min(failures - 1, 30)) *
-    (1 - settings.retryJitterRatio * settings.random());
   const refreshDueAt = () => fetchedAt + freshMs * settings.refreshAtRatio;
 
   const metrics = declareJwksClientMetrics(settings.metrics, settings.metricPrefix, {
@@ -149,7 +140,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       }
       etag = singleHeader(response.headers.etag) ?? etag;
       fetchedAt = now();
-      freshMs = freshFor(response.headers);
+      freshMs = freshForMs(response.headers['cache-control'], settings);
       consecutiveFailures = 0;
       lastError = undefined;
       metrics.fetched(outcome);
@@ -167,7 +158,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       });
       consecutiveFailures += 1;
       lastFailureAt = now();
-      retryDelayMs = backOff(consecutiveFailures);
+      retryDelayMs = nextRetryDelayMs(settings, consecutiveFailures);
       lastError = error;
       metrics.fetched(outcome);
       try {
@@ -177,12 +168,6 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       }
       return { ok: false, error };
     }
-  }
-
-  function freshFor(headers: IncomingHttpHeaders): number {
-    const maxAge = cacheControlMaxAgeMs(headers['cache-control']);
-    if (maxAge === undefined) return settings.cacheMaxAgeMs;
-    return Math.min(settings.cacheMaxAgeMs, Math.max(settings.minCacheAgeMs, maxAge));
   }
 
   /** (Re)arms the one background timer: the next refresh, or the next retry after a failure. */

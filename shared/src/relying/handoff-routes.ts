@@ -7,6 +7,7 @@ import { hashSecret, randomId } from '../http/session-id.js';
 import type { HandoffClaims } from '../tokens/handoff-token.js';
 import { startTrace, traceCheck } from '../tokens/verification-trace.js';
 import type { TokenVerifier } from '../tokens/verifier.js';
+import { isRecentSignIn, readMaxAge } from './fresh-sign-in.js';
 import type { RelyingMetrics } from './metrics.js';
 import type { Revocation } from './revocation.js';
 import type { StateCookie } from './state-cookie.js';
@@ -14,8 +15,12 @@ import type { ActivityStore, RelyingSession, TxnStore, VerifiedHandoff } from '.
 
 /** Everything the three handoff routes use. */
 export interface HandoffRoutesOptions {
-  /** The issuer's authorization endpoint, where /handoff/start sends the browser. */
-  authorizationEndpoint: string;
+  /**
+   * The issuer's authorization endpoint, where /handoff/start sends the browser; a function, since
+   * with discovery it is known only once the issuer's document is. It throws an AppError
+   * (`discovery_unavailable`) while it is not known.
+   */
+  authorizationEndpoint: () => Promise<string>;
   /** This service's client id at the issuer. */
   clientId: string;
   /** The absolute URL of POST /handoff/callback, registered at the issuer for this client. */
@@ -26,6 +31,8 @@ export interface HandoffRoutesOptions {
   homePath: string;
   /** How long verified claims wait for the browser's completion, in milliseconds. */
   txnTtlMs: number;
+  /** Leeway of the auth_time check against a requested max_age, in seconds (the verifiers' clock leeway). */
+  clockToleranceSec: number;
   sessions: Pick<SessionCookies<RelyingSession, VerifiedHandoff>, 'current' | 'start'>;
   txns: TxnStore;
   activity: Pick<ActivityStore, 'recordHandoff'>;
@@ -41,14 +48,17 @@ export interface HandoffRoutesOptions {
  */
 export async function handoffRoutes(app: FastifyInstance, options: HandoffRoutesOptions): Promise<void> {
   const { sessions, txns, activity, stateCookie, verifyHandoffToken, revocation, metrics, now } = options;
+  const { authorizationEndpoint } = options;
 
   app.get('/handoff/start', { config: { html: true } }, async (request, reply) => {
-    const { return_to: returnTo } = request.query as Record<string, unknown>;
-    const { state } = stateCookie.issue(reply, returnTo);
-    const authorize = new URL(options.authorizationEndpoint);
+    const { return_to: returnTo, max_age: maxAge } = request.query as Record<string, unknown>;
+    const maxAgeSec = readMaxAge(maxAge);
+    const authorize = new URL(await authorizationEndpoint());
+    const { state } = stateCookie.issue(reply, returnTo, maxAgeSec);
     authorize.searchParams.set('client_id', options.clientId);
     authorize.searchParams.set('redirect_uri', options.callbackUrl);
     authorize.searchParams.set('state', state);
+    if (maxAgeSec !== undefined) authorize.searchParams.set('max_age', String(maxAgeSec));
     return reply.header('cache-control', 'no-store').redirect(authorize.href, 303);
   });
 
@@ -96,6 +106,19 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRoutes
       throw new AppError(
         'state_mismatch',
         'This sign-in was not started in this browser. Please start again.',
+      );
+    }
+    // The max_age this browser's handoff asked for comes from its signed state cookie, not from
+    // anything in a URL, so a handoff whose max_age was stripped on the way still gets checked.
+    // An issuer that ignored max_age, or a token minted from an old sign-in, is refused here.
+    if (
+      pending.maxAgeSec !== undefined &&
+      !isRecentSignIn(claims.auth_time, pending.maxAgeSec, now(), options.clockToleranceSec)
+    ) {
+      metrics.handoff({ outcome: 'rejected' });
+      throw new AppError(
+        'auth_too_old',
+        'This service needs you to have signed in recently. Please start again and enter your password.',
       );
     }
     if (trace) {

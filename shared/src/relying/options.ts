@@ -40,7 +40,14 @@ export interface RelyingPartyOptions {
   clockToleranceSec?: number;
   /** The longest handoff token lifetime accepted, in seconds. Default and largest 300. */
   handoffMaxLifetimeSec?: number;
-  /** The issuer's JWKS. Default `${issuer}/.well-known/jwks.json`. */
+  /**
+   * Learn the JWKS URL and the authorization endpoint from the issuer's discovery document
+   * (`${issuer}/.well-known/jwt-handoff-configuration`), whose `issuer` must equal `issuer`
+   * exactly; fetched and refreshed under the `jwks` settings. An explicit `jwksUrl` (or
+   * `keySource`) still decides where the keys come from. Default false.
+   */
+  discovery?: boolean;
+  /** The issuer's JWKS. Default: the discovered `jwks_uri` with `discovery`, else `${issuer}/.well-known/jwks.json`. */
   jwksUrl?: string;
   /** Settings of the JWKS client (timeouts, cache, cool-down, stale window); see JWKS_CLIENT_DEFAULTS. */
   jwks?: Omit<JwksClientOptions, 'url' | 'metrics' | 'metricPrefix' | 'onFetchError' | 'now' | 'autoStart'>;
@@ -101,14 +108,17 @@ export interface ResolvedRelyingPartyOptions {
   readonly algorithms: readonly SigningAlgorithm[];
   readonly clockToleranceSec: number;
   readonly handoffMaxLifetimeSec: number;
-  readonly jwksUrl: string;
+  /** Whether endpoints (and, without `jwksUrl`, the keys) come from the discovery document. */
+  readonly discovery: boolean;
+  /** The JWKS URL; undefined when it is discovered. */
+  readonly jwksUrl: string | undefined;
   readonly sessionIdleTimeoutMs: number;
   readonly sessionAbsoluteTimeoutMs: number;
   readonly metricPrefix: string;
   readonly purgeIntervalMs: number;
   readonly activityRetentionMs: number;
   readonly txnTtlMs: number;
-  /** `${issuer}/handoff/authorize`. */
+  /** `${issuer}/handoff/authorize`; with `discovery`, the discovered one is used instead. */
   readonly authorizationEndpoint: string;
   /** `${publicUrl}${prefix}/handoff/callback`: register exactly this at the issuer. */
   readonly callbackUrl: string;
@@ -139,8 +149,14 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
   };
   const issuer = url('issuer', options.issuer);
   const publicUrl = url('publicUrl', options.publicUrl);
+  const discovery = options.discovery ?? false;
+  if (typeof discovery !== 'boolean') problems.push('"discovery" must be true or false');
   const jwksUrl =
-    options.jwksUrl === undefined ? `${issuer}/.well-known/jwks.json` : url('jwksUrl', options.jwksUrl);
+    options.jwksUrl !== undefined
+      ? url('jwksUrl', options.jwksUrl)
+      : discovery
+        ? undefined
+        : `${issuer}/.well-known/jwks.json`;
   if (typeof options.clientId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(options.clientId))
     problems.push('"clientId" must be 1-64 characters of letters, digits, ".", "_" or "-"');
   const secretProblem =
@@ -197,6 +213,7 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
     algorithms: Object.freeze([...algorithms]),
     clockToleranceSec,
     handoffMaxLifetimeSec,
+    discovery,
     jwksUrl,
     sessionIdleTimeoutMs: positive('sessionIdleTimeoutMs', RELYING_PARTY_DEFAULTS.sessionIdleTimeoutMs),
     sessionAbsoluteTimeoutMs: positive(

@@ -3,6 +3,8 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Agent } from 'undici';
+import { createDiscoveredKeySource } from '../discovery/discovered-key-source.js';
+import { createDiscoveryClient } from '../discovery/discovery-client.js';
 import { AppError } from '../errors.js';
 import { cookieSpec } from '../http/cookie-policy.js';
 import { createErrorHandler, sendAppError } from '../http/error-handler.js';
@@ -17,6 +19,7 @@ import { type LogoutClaims, logoutVerifierOptions } from '../tokens/logout-token
 import { type ServiceClaims, serviceVerifierOptions } from '../tokens/service-token.js';
 import { createVerifier } from '../tokens/verifier.js';
 import { backchannelLogoutRoute } from './backchannel-logout-route.js';
+import { checkMaxAgeSec, isRecentSignIn } from './fresh-sign-in.js';
 import { handoffRoutes } from './handoff-routes.js';
 import { createRelyingMetrics } from './metrics.js';
 import {
@@ -51,8 +54,11 @@ export interface RelyingParty {
    * one): put it in the app's sign-out form, and check it with `requireSignOutForm`.
    */
   signOutToken(request: FastifyRequest): string | undefined;
-  /** The path that starts a handoff returning to `returnTo` (a path of this service). */
-  startPath(returnTo: string): string;
+  /**
+   * The path that starts a handoff returning to `returnTo` (a path of this service); with
+   * `maxAgeSec`, one that asks the issuer for a sign-in at most that many seconds old.
+   */
+  startPath(returnTo: string, options?: { maxAgeSec?: number }): string;
 }
 
 /** Options of `app.requireSession()`. */
@@ -63,6 +69,12 @@ export interface RequireSessionOptions {
    * browser route (route config `html`, or `Accept: text/html`), 401 otherwise.
    */
   redirect?: boolean;
+  /**
+   * Demands a recent sign-in: a session whose sign-in (its token's auth_time) is more than this
+   * many seconds old is sent through a new handoff with `max_age`, so the issuer asks for the
+   * password again (or, without redirect, answered 401 `auth_too_old`). Whole seconds, >= 0.
+   */
+  maxAgeSec?: number;
 }
 
 declare module 'fastify' {
@@ -105,24 +117,44 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   const ownsStores = options.stores === undefined;
   const registry = options.metrics ?? new MetricsRegistry();
 
-  // The issuer's keys: prefetched once the app is ready, refreshed in the background before they
-  // expire, served stale for a bounded time when the issuer is unreachable (docs/keys.md).
+  // The issuer's discovery document, when asked for: where browsers go and, without a jwksUrl,
+  // where the keys are. Its issuer must be ours exactly, or nothing from it is used and the
+  // service stays not ready (docs/design.md, "Discovery").
   const caDispatcher =
     options.keySource || !options.tlsCa
       ? undefined
       : new Agent({ connect: trustedCaConnectOptions(options.tlsCa) });
-  const jwks = options.keySource
-    ? undefined
-    : createJwksClient({
+  const discovery = settings.discovery
+    ? createDiscoveryClient({
         ...options.jwks,
         ...(caDispatcher ? { dispatcher: caDispatcher } : {}),
-        url: settings.jwksUrl,
-        metrics: registry,
-        metricPrefix: `${settings.metricPrefix}_jwks`,
-        onFetchError: (err) => app.log.warn({ err: err.message }, 'cannot fetch the issuer keys'),
-      });
-  const keys = (options.keySource ?? jwks) as KeySource;
-  const isReady = () => keys.isReady() && (stores.isReady?.() ?? true);
+        issuer: settings.issuer,
+        onFetchError: (err) =>
+          app.log.error({ err: err.message }, 'cannot use the issuer discovery document'),
+        // Called after a fetch completes, by which time `discoveredKeys` below exists.
+        onChange: (endpoints) => discoveredKeys?.use(endpoints.jwksUri),
+      })
+    : undefined;
+  // The issuer's keys: prefetched once the app is ready, refreshed in the background before they
+  // expire, served stale for a bounded time when the issuer is unreachable (docs/keys.md).
+  const jwksClient = (url: string) =>
+    createJwksClient({
+      ...options.jwks,
+      ...(caDispatcher ? { dispatcher: caDispatcher } : {}),
+      url,
+      metrics: registry,
+      metricPrefix: `${settings.metricPrefix}_jwks`,
+      onFetchError: (err) => app.log.warn({ err: err.message }, 'cannot fetch the issuer keys'),
+    });
+  const jwks = options.keySource || settings.jwksUrl === undefined ? undefined : jwksClient(settings.jwksUrl);
+  const discoveredKeys =
+    options.keySource || jwks || !discovery
+      ? undefined
+      : createDiscoveredKeySource(discovery, jwksClient, (from, to) =>
+          app.log.warn({ from, to }, 'the discovered jwks_uri changed; restart to follow it'),
+        );
+  const keys = (options.keySource ?? jwks ?? discoveredKeys) as KeySource;
+  const isReady = () => keys.isReady() && (discovery?.isReady() ?? true) && (stores.isReady?.() ?? true);
   const metrics = createRelyingMetrics(registry, settings.metricPrefix, {
     stores,
     keysReady: () => keys.isReady(),
@@ -185,8 +217,10 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   // Refusals by the plugin's routes and guards are answered the plugin's way (`renderError`),
   // whatever error handler the app has, so any fastify app gets the stable reason codes.
   // Its "Start again" link starts a new handoff, back to the app's home.
-  const startPath = (returnTo: string) =>
-    `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}`;
+  const startPath = (returnTo: string, start: { maxAgeSec?: number } = {}) =>
+    `${settings.prefix}/handoff/start?return_to=${encodeURIComponent(returnTo)}${
+      start.maxAgeSec === undefined ? '' : `&max_age=${start.maxAgeSec}`
+    }`;
   const startAgain = startPath(settings.homePath);
   const render =
     options.renderError ??
@@ -213,16 +247,29 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   app.decorateRequest('relyingSession', null as unknown as RelyingSession);
   app.decorateRequest('serviceToken', null as unknown as ServiceClaims);
   app.decorate('requireSession', (guard: RequireSessionOptions = {}): preHandlerAsyncHookHandler => {
+    const { maxAgeSec } = guard;
+    if (maxAgeSec !== undefined) checkMaxAgeSec(maxAgeSec);
     return async function requireSession(request, reply) {
       const session = await sessions.current(request);
-      if (session) {
+      // A session from a sign-in older than asked counts as none, for this route: the handoff
+      // it is sent through asks the issuer for max_age, and its completion checks auth_time.
+      const recent =
+        maxAgeSec === undefined ||
+        (session !== undefined &&
+          isRecentSignIn(session.claims.auth_time, maxAgeSec, now(), settings.clockToleranceSec));
+      if (session && recent) {
         request.relyingSession = session;
         return;
       }
       if (guard.redirect ?? isBrowserNavigation(request)) {
-        return reply.header('cache-control', 'no-store').redirect(relyingParty.startPath(request.url), 303);
+        return reply
+          .header('cache-control', 'no-store')
+          .redirect(relyingParty.startPath(request.url, { maxAgeSec }), 303);
       }
-      return handleError(new AppError('session_missing', 'not signed in'), request, reply);
+      const refusal = session
+        ? new AppError('auth_too_old', 'this needs a more recent sign-in')
+        : new AppError('session_missing', 'not signed in');
+      return handleError(refusal, request, reply);
     };
   });
   app.decorate('requireServiceToken', (scope: string): preHandlerAsyncHookHandler => {
@@ -243,12 +290,24 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
       if (!routes.hasContentTypeParser('application/x-www-form-urlencoded'))
         await routes.register(fastifyFormbody);
       await routes.register(handoffRoutes, {
-        authorizationEndpoint: settings.authorizationEndpoint,
+        authorizationEndpoint: discovery
+          ? async () => {
+              try {
+                return (await discovery.endpoints()).authorizationEndpoint;
+              } catch {
+                throw new AppError(
+                  'discovery_unavailable',
+                  'Signing in is not possible right now: the identity service cannot be reached. Try again shortly.',
+                );
+              }
+            }
+          : async () => settings.authorizationEndpoint,
         clientId: settings.clientId,
         callbackUrl: settings.callbackUrl,
         completePath: `${settings.prefix}/handoff/complete`,
         homePath: settings.homePath,
         txnTtlMs: settings.txnTtlMs,
+        clockToleranceSec: settings.clockToleranceSec,
         sessions,
         txns: stores.txns,
         activity: stores.activity,
@@ -271,6 +330,8 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   let purgeTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     jwks?.start();
+    discovery?.start();
+    discoveredKeys?.start();
     purgeTimer = setInterval(() => {
       purgeExpired(stores, now(), settings.activityRetentionMs).catch((err) =>
         app.log.error({ err }, 'purge failed'),
@@ -280,8 +341,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   });
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer);
-    await jwks?.close();
-    await caDispatcher?.close();
+    await Promise.all([jwks?.close(), discovery?.close(), discoveredKeys?.close()]);
     if (ownsStores) await stores.close?.();
   });
 }

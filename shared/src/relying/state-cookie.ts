@@ -10,6 +10,11 @@ export interface HandoffState {
   readonly state: string;
   /** Where to go once signed in: a path on this service. */
   readonly returnTo: string;
+  /**
+   * The max_age (seconds) this handoff asked the issuer for, if any: kept here, signed, so that
+   * the token's auth_time is checked against what was asked, whatever the URLs carried.
+   */
+  readonly maxAgeSec?: number;
 }
 
 /** How long a started handoff may take, in milliseconds (docs/design.md section 1: 10 minutes). */
@@ -60,10 +65,14 @@ export class StateCookie {
     this.now = options.now;
   }
 
-  /** Starts a handoff: a new state, stored in the cookie with where to return. */
-  issue(reply: FastifyReply, returnTo: unknown): HandoffState {
-    const state: HandoffState = { state: randomId(), returnTo: safeReturnTo(returnTo, this.homePath) };
-    const payload = { s: state.state, r: state.returnTo, e: this.now() + HANDOFF_STATE_TTL_MS };
+  /** Starts a handoff: a new state, stored in the cookie with where to return and the max_age asked. */
+  issue(reply: FastifyReply, returnTo: unknown, maxAgeSec?: number): HandoffState {
+    const state: HandoffState = {
+      state: randomId(),
+      returnTo: safeReturnTo(returnTo, this.homePath),
+      ...(maxAgeSec === undefined ? {} : { maxAgeSec }),
+    };
+    const payload = { s: state.state, r: state.returnTo, m: maxAgeSec, e: this.now() + HANDOFF_STATE_TTL_MS };
     const value = this.signer.sign(Buffer.from(JSON.stringify(payload)).toString('base64url'));
     reply.setCookie(this.spec.name, value, { ...this.spec.options, maxAge: HANDOFF_STATE_TTL_MS / 1000 });
     return state;
@@ -82,7 +91,10 @@ export class StateCookie {
       >;
       if (typeof payload.s !== 'string' || typeof payload.e !== 'number' || payload.e <= this.now())
         return undefined;
-      return { state: payload.s, returnTo: safeReturnTo(payload.r, this.homePath) };
+      const returnTo = safeReturnTo(payload.r, this.homePath);
+      return typeof payload.m === 'number'
+        ? { state: payload.s, returnTo, maxAgeSec: payload.m }
+        : { state: payload.s, returnTo };
     } catch {
       return undefined;
     }

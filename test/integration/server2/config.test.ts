@@ -89,6 +89,29 @@ describe('loadConfig', () => {
     expect(config.jwksUrl).toBe('http://server1:4001/keys');
   });
 
+  it('with ISSUER_DISCOVERY=true leaves JWKS_URL to the discovery document unless it is set', () => {
+    expect(loadConfig({ ISSUER_URL: 'https://id.example' }).issuerDiscovery).toBe(false);
+    const discovered = loadConfig({ ISSUER_URL: 'https://id.example', ISSUER_DISCOVERY: 'true' });
+    expect(discovered.issuerDiscovery).toBe(true);
+    expect(discovered.jwksUrl).toBeUndefined();
+    const explicit = loadConfig({
+      ISSUER_URL: 'https://id.example',
+      ISSUER_DISCOVERY: 'true',
+      JWKS_URL: 'http://server1:4001/keys',
+    });
+    expect(explicit.jwksUrl).toBe('http://server1:4001/keys');
+  });
+
+  it('refuses an ISSUER_DISCOVERY that is not a boolean, naming it', () => {
+    expect(() => loadConfig({ ISSUER_DISCOVERY: 'maybe' })).toThrow(/ISSUER_DISCOVERY/);
+  });
+
+  it('reads SENSITIVE_MAX_AGE_SEC (default 300) and refuses a negative one, naming it', () => {
+    expect(loadConfig({}).sensitiveMaxAgeSec).toBe(300);
+    expect(loadConfig({ SENSITIVE_MAX_AGE_SEC: '0' }).sensitiveMaxAgeSec).toBe(0);
+    expect(() => loadConfig({ SENSITIVE_MAX_AGE_SEC: '-5' })).toThrow(/SENSITIVE_MAX_AGE_SEC/);
+  });
+
   it('accepts a SESSION_SECRET of 32 characters and a list of allowed algorithms', () => {
     const config = loadConfig({ SESSION_SECRET: STRONG_SECRET, ALLOWED_ALGS: 'EdDSA, ES256' });
 

@@ -128,6 +128,11 @@ export interface PairOptions {
   /** More clients registered at server1 (CLIENTS entries), e.g. a second relying app. */
   moreClients?: ReadonlyArray<Record<string, unknown>>;
   /**
+   * Configure server2 with its issuer alone (ISSUER_DISCOVERY=true, no JWKS_URL): it finds
+   * server1's keys and sign-in endpoint in the discovery document.
+   */
+  server2Discovery?: boolean;
+  /**
    * Serve both over https, each with its certificate (for its host name and 127.0.0.1) and
    * trusting `caFile` for its calls to the other (TLS_CA_FILE); default plain http.
    */
@@ -191,7 +196,9 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
     PORT: String(port2),
     PUBLIC_URL: server2Url,
     ISSUER_URL: server1Url,
-    JWKS_URL: `${scheme}://127.0.0.1:${port1}/.well-known/jwks.json`,
+    ...(options.server2Discovery
+      ? { ISSUER_DISCOVERY: 'true' }
+      : { JWKS_URL: `${scheme}://127.0.0.1:${port1}/.well-known/jwks.json` }),
     DATA_DIR: dirs[1],
     ...tlsEnv(options.https?.server2),
     ...options.server2Env,

@@ -1,15 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { SigningAlgorithm, SigningKey } from '@jwt-handoff/shared';
 import { type CryptoKey, importJWK, type JWK } from 'jose';
+import { type CacheableDocument, cacheableDocument } from '../http/cacheable-document.js';
 import type { KeyStore, StoredKey } from '../stores/key-store.js';
 import { generateSigningKey } from './generate-key.js';
 import { isPublished, isSigning, type KeyState, keyState, nextTransition } from './key-timeline.js';
 
 /** The JWKS document as served: body and its strong ETag. */
-export interface PublishedJwks {
-  readonly body: string;
-  readonly etag: string;
-}
+export type PublishedJwks = CacheableDocument;
 
 /** One key as `keys list` shows it. */
 export interface KeyDescription {
@@ -94,8 +91,7 @@ export class KeyRing {
     const kids = published.map((key) => key.kid).join(',');
     if (this.jwksCache?.kids !== kids) {
       const body = JSON.stringify({ keys: published.map((key) => publicMembers(key.publicJwk)) });
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-      this.jwksCache = { kids, jwks: { body, etag } };
+      this.jwksCache = { kids, jwks: cacheableDocument(body) };
     }
     return this.jwksCache.jwks;
   }

@@ -5,6 +5,7 @@ import type { KeyRing } from '../keys/key-ring.js';
 import type { Server1Metrics } from '../metrics.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { formPostPage } from '../views/pages.js';
+import { afterFreshLogin, needsFreshLogin, readFreshnessRequest } from './authorize-request.js';
 
 /** What the handoff route uses. */
 export interface HandoffRouteOptions {
@@ -33,7 +34,13 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
   app.get('/handoff/authorize', { config: { html: true } }, async (request, reply) => {
     // Checked by hand, in this order, rather than by a querystring schema: each problem has
     // its own reason code, and a schema would answer them all as invalid_request.
-    const query = request.query as { client_id?: unknown; redirect_uri?: unknown; state?: unknown };
+    const query = request.query as {
+      client_id?: unknown;
+      redirect_uri?: unknown;
+      state?: unknown;
+      max_age?: unknown;
+      prompt?: unknown;
+    };
     const client = config.clients.find((candidate) => candidate.id === query.client_id);
     if (!client) throw new AppError('invalid_client', 'This sign-in link names an unknown service.');
     const redirectUri = query.redirect_uri;
@@ -51,21 +58,31 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
     if (typeof state !== 'string' || !STATE_PATTERN.test(state)) {
       throw new AppError('invalid_request', 'This sign-in link has a malformed state parameter.');
     }
+    const freshness = readFreshnessRequest(query);
 
     const signedIn = await sessions.current(request);
+    // Without a session, the sign-in about to happen is fresh: the request for one is dropped
+    // from the way back, or prompt=login would send the browser round again.
+    const asked = freshness.forceLogin || freshness.maxAgeSec !== undefined;
+    const signIn = `/login?return_to=${encodeURIComponent(asked ? afterFreshLogin(request.url) : request.url)}`;
+    if (!signedIn) return reply.redirect(signIn, 303);
+    // The client asked for a recent sign-in (docs/design.md, "Fresh sign-in"): the password
+    // again, in this same session, then back here without the request for it.
+    if (needsFreshLogin(freshness, signedIn.session.authTime, now())) {
+      const next = encodeURIComponent(afterFreshLogin(request.url));
+      return reply.header('cache-control', 'no-store').redirect(`/login?reauth=1&return_to=${next}`, 303);
+    }
     // The visit is recorded before the token exists, so that the session's sign-out reaches
     // every client that may hold a token or a session from it (docs/design.md section 2). A
     // session ended meanwhile records nothing and gets no token.
-    if (!signedIn || !(await sessions.recordVisit(signedIn, client.id))) {
-      return reply.redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
-    }
+    if (!(await sessions.recordVisit(signedIn, client.id))) return reply.redirect(signIn, 303);
 
     const token = await mintHandoffToken(keyRing.signingKey(now()), {
       issuer: config.publicUrl,
       clientId: client.id,
       sub: signedIn.user.id,
       nonce: state,
-      authTimeMs: signedIn.session.createdAt,
+      authTimeMs: signedIn.session.authTime,
       sid: signedIn.session.sid,
       name: signedIn.user.name,
       email: signedIn.user.email,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Server1Config } from '../config.js';
+import { sendCacheable } from '../http/cacheable-document.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Server1Metrics } from '../metrics.js';
 
@@ -21,21 +22,8 @@ export async function jwksRoutes(app: FastifyInstance, options: JwksRouteOptions
   const { config, keyRing, metrics, now } = options;
 
   app.get('/.well-known/jwks.json', async (request, reply) => {
-    const { body, etag } = keyRing.jwks(now());
-    reply.header('cache-control', `public, max-age=${config.jwksMaxAgeSec}`).header('etag', etag);
-    if (matchesEtag(request.headers['if-none-match'], etag)) {
-      metrics.jwksServed({ status: '304' });
-      return reply.code(304).send();
-    }
-    metrics.jwksServed({ status: '200' });
-    return reply.type('application/json; charset=utf-8').send(body);
-  });
-}
-
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((candidate) => {
-    const tag = candidate.trim();
-    return tag === '*' || tag === etag || tag === `W/${etag}`;
+    const status = sendCacheable(request, reply, keyRing.jwks(now()), config.jwksMaxAgeSec);
+    metrics.jwksServed({ status });
+    return reply;
   });
 }

@@ -74,20 +74,31 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRouteOptio
   app.get('/login', { config: { html: true } }, async (request, reply) => {
     // No querystring schema: whatever the query holds, the form is shown (an unusable return_to
     // becomes "/"), never a 400.
-    const query = request.query as { return_to?: unknown; signed_out?: unknown };
+    const query = request.query as { return_to?: unknown; signed_out?: unknown; reauth?: unknown };
     const returnTo = safeReturnTo(query.return_to);
-    if (await sessions.current(request)) return reply.redirect(returnTo, 303);
+    const signedIn = await sessions.current(request);
+    // reauth=1: a client asked for a recent sign-in (max_age, prompt=login), so a signed-in
+    // browser is shown the form too, its username filled in (docs/design.md, "Fresh sign-in").
+    const reauth = query.reauth === '1' && signedIn !== undefined;
+    if (signedIn && !reauth) return reply.redirect(returnTo, 303);
     // Reuse the browser's token if it has one, so two open tabs both still work.
     const existing = request.cookies[csrfCookie.name];
     const csrfToken = existing && existing.length === 43 ? existing : randomId();
-    const notice = query.signed_out === '1' ? 'You have signed out.' : undefined;
+    const notice = reauth
+      ? 'Please enter your password again to continue.'
+      : query.signed_out === '1'
+        ? 'You have signed out.'
+        : undefined;
     const failedAs = request.cookies[failedCookie.name];
-    if (failedAs === undefined) return showForm(reply, csrfToken, { csrfToken, returnTo, notice });
+    if (failedAs === undefined) {
+      return showForm(reply, csrfToken, { csrfToken, returnTo, notice, username: signedIn?.user.username });
+    }
     // Shown once: a reload or a later visit shows the plain form.
     reply.clearCookie(failedCookie.name, failedCookieOptions);
     return showForm(reply, csrfToken, {
       csrfToken,
       returnTo,
+      notice: reauth ? notice : undefined,
       username: failedAs.slice(0, MAX_REMEMBERED_USERNAME),
       error: INVALID_CREDENTIALS,
       reason: 'invalid_credentials',

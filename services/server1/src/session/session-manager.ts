@@ -14,7 +14,12 @@ export interface SignedIn {
 /** Reads, starts and ends the browser session carried by the `s1_session` cookie. */
 export interface SessionManager {
   current(request: FastifyRequest): Promise<SignedIn | undefined>;
-  /** Starts a session under a new id, ending any session the browser had (no fixation). */
+  /**
+   * After a correct password: always a new session id (no fixation). When the browser's session
+   * is already the same user's (a re-authentication, docs/design.md "Fresh sign-in"), that session
+   * moves to the new id with a new auth time and keeps its sid and visits; otherwise any session
+   * the browser had ends and a new one starts.
+   */
   start(request: FastifyRequest, reply: FastifyReply, user: User): Promise<Session>;
   /** Ends the browser's session and clears its cookie; resolves with what was ended. */
   end(request: FastifyRequest, reply: FastifyReply): Promise<SignedIn | undefined>;
@@ -50,7 +55,14 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const id = request.cookies[options.cookie.name] as string;
       return user ? { session, user, signOutToken: signOutToken(id) } : undefined;
     },
-    start: (request, reply, user) => cookies.start(request, reply, user.id),
+    async start(request, reply, user) {
+      const current = await cookies.current(request);
+      if (current && current.userId === user.id) {
+        const moved = await options.sessions.reauthenticate(current.idHash, options.now());
+        if (moved) return cookies.adopt(request, reply, moved);
+      }
+      return cookies.start(request, reply, user.id);
+    },
     async end(request, reply) {
       const signedIn = await this.current(request);
       await cookies.end(request, reply);

@@ -64,6 +64,10 @@ const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX session_visits_by_keep_until ON session_visits(keep_until);`,
   // The lease of a delivery claimed by a dispatcher (see LogoutOutbox.claimDue).
   'ALTER TABLE logout_outbox ADD COLUMN lease_until INTEGER;',
+  // When the user last entered their password in this session (docs/design.md, "Fresh sign-in"):
+  // a re-authentication renews it without ending the session. Older rows were signed in at creation.
+  `ALTER TABLE sessions ADD COLUMN auth_time INTEGER;
+   UPDATE sessions SET auth_time = created_at;`,
 ];
 
 /** Opens server1's database, `server1.sqlite` in the data directory. */

@@ -14,6 +14,8 @@ export interface Session {
   readonly sid: string;
   readonly userId: string;
   readonly createdAt: number;
+  /** When the user last entered their password in this session (ms): the tokens' `auth_time`. */
+  readonly authTime: number;
   readonly lastSeenAt: number;
   /** The absolute end of the session (ms). */
   readonly expiresAt: number;
@@ -54,6 +56,13 @@ export interface SessionStore extends CookieSessionStore<Session, string> {
   visitsOfUser(userId: string, now: number): Promise<Visit[]>;
   /** Forgets these visits (their sign-out is on its way to the clients). */
   forgetVisits(visits: readonly Visit[]): Promise<void>;
+  /**
+   * After the user entered their password again: moves the live session `idHash` to a new id
+   * (the old cookie stops working), sets its auth time to `now` and restarts its timeouts. The
+   * session keeps its sid and visits, so sign-out still reaches every client it was handed off
+   * to. Undefined when that session no longer exists.
+   */
+  reauthenticate(idHash: string, now: number): Promise<{ id: string; session: Session } | undefined>;
 }
 
 interface SessionRow {
@@ -61,6 +70,7 @@ interface SessionRow {
   sid: string;
   user_id: string;
   created_at: number;
+  auth_time: number | null;
   last_seen_at: number;
   expires_at: number;
 }
@@ -68,8 +78,12 @@ interface SessionRow {
 /** The SQLite {@link SessionStore}. */
 export function createSqliteSessionStore(db: Database.Database, timeouts: SessionTimeouts): SessionStore {
   const insert = db.prepare(
-    `INSERT INTO sessions (id_hash, sid, user_id, created_at, last_seen_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO sessions (id_hash, sid, user_id, created_at, auth_time, last_seen_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const renew = db.prepare<[string, number, number, number, string], SessionRow>(
+    `UPDATE sessions SET id_hash = ?, auth_time = ?, last_seen_at = ?, expires_at = ?
+     WHERE id_hash = ? RETURNING *`,
   );
   const removeForUser = db.prepare<[string], SessionRow>(
     'DELETE FROM sessions WHERE user_id = ? RETURNING *',
@@ -127,11 +141,17 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
         sid: hashSecret(`sid:${id}`),
         userId,
         createdAt: now,
+        authTime: now,
         lastSeenAt: now,
         expiresAt: now + timeouts.absoluteMs,
       };
-      insert.run(session.idHash, session.sid, userId, now, now, session.expiresAt);
+      insert.run(session.idHash, session.sid, userId, now, now, now, session.expiresAt);
       return { id, session };
+    },
+    async reauthenticate(idHash, now) {
+      const id = randomId();
+      const row = renew.get(hashSecret(id), now, now, now + timeouts.absoluteMs, idHash);
+      return row ? { id, session: toSession(row) } : undefined;
     },
     async deleteAllForUser(userId) {
       return removeForUser.all(userId).map(toSession);
@@ -154,6 +174,7 @@ function toSession(row: SessionRow): Session {
     sid: row.sid,
     userId: row.user_id,
     createdAt: row.created_at,
+    authTime: row.auth_time ?? row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
   };

@@ -1,11 +1,13 @@
 import { type RelyingParty, requireSignOutForm, sendPage } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
-import { homePage, signedOutPage } from '../views/pages.js';
+import { homePage, sensitivePage, signedOutPage } from '../views/pages.js';
 
 /** What the account routes use, besides the plugin's `app.requireSession()`. */
 export interface AccountRoutesOptions {
   /** server2's public URL: sign-out posts must come from this origin. */
   publicUrl: string;
+  /** How recent a sign-in GET /sensitive demands, in seconds. */
+  sensitiveMaxAgeSec: number;
   currentSession: RelyingParty['currentSession'];
   signOutToken: RelyingParty['signOutToken'];
   endSession: RelyingParty['endSession'];
@@ -14,15 +16,23 @@ export interface AccountRoutesOptions {
 }
 
 /**
- * GET / (sends a browser without a session to sign in), GET /me (401 without one), POST /logout
+ * GET / (sends a browser without a session to sign in), GET /sensitive (demands a recent sign-in), GET /me (401 without one), POST /logout
  * and the signed-out page. Sessions come from the relying-party plugin. The sign-out form carries
  * the session's sign-out token (docs/design.md section 5).
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
-  const { publicUrl, currentSession, signOutToken, endSession, now } = options;
+  const { publicUrl, sensitiveMaxAgeSec, currentSession, signOutToken, endSession, now } = options;
 
   app.get('/', { config: { html: true }, preHandler: app.requireSession() }, async (request, reply) =>
     sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string, now())),
+  );
+
+  // A page that demands a recent sign-in: an older one goes through a handoff with max_age, and
+  // server1 asks for the password again.
+  app.get(
+    '/sensitive',
+    { config: { html: true }, preHandler: app.requireSession({ maxAgeSec: sensitiveMaxAgeSec }) },
+    async (request, reply) => sendPage(reply, sensitivePage(request.relyingSession, sensitiveMaxAgeSec)),
   );
 
   app.get('/me', { preHandler: app.requireSession({ redirect: false }) }, async (request, reply) => {

@@ -25,6 +25,7 @@ export function homePage(session: RelyingSession, signOutToken: string, nowMs: n
 <p>You are signed in to server2 with a session of its own, started by a handoff from server1.</p>
 <h2>Verified claims of the handoff token</h2>
 <table id="claims">${rows}</table>
+<p><a id="sensitive-link" href="/sensitive">Sensitive settings</a> (asks for a recent sign-in)</p>
 ${traceSection(session.trace, nowMs, claims.exp)}
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${signOutToken}"><button type="submit" class="secondary">Sign out of server2</button></form>`,
   });
@@ -35,6 +36,22 @@ ${traceSection(session.trace, nowMs, claims.exp)}
 function readableTime(value: unknown): string {
   const date = typeof value === 'number' ? new Date(value * 1000) : undefined;
   return date && !Number.isNaN(date.getTime()) ? `${value} (${date.toISOString()})` : String(value);
+}
+
+/**
+ * The page behind `requireSession({ maxAgeSec })`: shown only to a session whose sign-in at
+ * server1 is recent enough (docs/design.md, "Fresh sign-in").
+ */
+export function sensitivePage(session: RelyingSession, maxAgeSec: number): RenderedPage {
+  const { claims } = session;
+  return renderPage({
+    service: SERVICE,
+    title: 'Sensitive settings',
+    body: html`<h1 id="sensitive">Sensitive settings</h1>
+<p>This page needs a sign-in at server1 within the last ${maxAgeSec} seconds.</p>
+<p>You signed in at <code id="auth-time">${readableTime(claims.auth_time)}</code>.</p>
+<p><a href="/">Back</a></p>`,
+  });
 }
 
 /** Where a sign-out lands. Not `/`, which would sign the user straight back in. */

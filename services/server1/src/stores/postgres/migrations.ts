@@ -69,6 +69,9 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX login_failures_by_key ON login_failures (key, at);
    CREATE INDEX login_failures_by_at ON login_failures (at);`,
+  // When the user last entered their password in the session (docs/design.md, "Fresh sign-in").
+  `ALTER TABLE sessions ADD COLUMN auth_time BIGINT;
+   UPDATE sessions SET auth_time = created_at;`,
 ];
 
 // Any constant shared by every replica: the one session-level advisory lock that serialises

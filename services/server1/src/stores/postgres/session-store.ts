@@ -13,6 +13,7 @@ interface SessionRow {
   sid: string;
   user_id: string;
   created_at: number;
+  auth_time: number | null;
   last_seen_at: number;
   expires_at: number;
 }
@@ -42,12 +43,13 @@ export function createPostgresSessionStore(db: Queryable, timeouts: SessionTimeo
         sid: hashSecret(`sid:${id}`),
         userId,
         createdAt: now,
+        authTime: now,
         lastSeenAt: now,
         expiresAt: now + timeouts.absoluteMs,
       };
       await db.query(
-        `INSERT INTO sessions (id_hash, sid, user_id, created_at, last_seen_at, expires_at)
-         VALUES ($1, $2, $3, $4, $4, $5)`,
+        `INSERT INTO sessions (id_hash, sid, user_id, created_at, auth_time, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $4, $4, $5)`,
         [session.idHash, session.sid, userId, now, session.expiresAt],
       );
       return { id, session };
@@ -67,6 +69,18 @@ export function createPostgresSessionStore(db: Queryable, timeouts: SessionTimeo
         idHash,
       ]);
       return { ...session, lastSeenAt: now };
+    },
+    // One statement: the old id stops working in the same step that the new one starts, at
+    // every replica.
+    async reauthenticate(idHash, now) {
+      const id = randomId();
+      const { rows } = await db.query<SessionRow>(
+        `UPDATE sessions SET id_hash = $1, auth_time = $2, last_seen_at = $2, expires_at = $3
+         WHERE id_hash = $4 RETURNING *`,
+        [hashSecret(id), now, now + timeouts.absoluteMs, idHash],
+      );
+      const row = rows[0];
+      return row ? { id, session: toSession(row) } : undefined;
     },
     async delete(idHash) {
       await remove(idHash);
@@ -129,6 +143,7 @@ function toSession(row: SessionRow): Session {
     sid: row.sid,
     userId: row.user_id,
     createdAt: row.created_at,
+    authTime: row.auth_time ?? row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
   };
