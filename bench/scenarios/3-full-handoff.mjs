@@ -6,11 +6,18 @@
 // HTTP) at the same concurrency. Beside throughput, each round reads the CPU time the servers
 // (both services, all threads) and the bound's process spent, per handoff: a figure that does
 // not depend on whether the load generator or the servers were the limit.
-import { startPair } from '@jwt-handoff/testkit';
+//
+// The peer a user would pick instead runs at the same concurrencies, interleaved: an OpenID
+// Connect code flow with PKCE (oidc-provider 8 and an openid-client 6 relying app on fastify, each
+// in its own process, bench/servers/oidc-*.mjs), its browsers already signed in at the provider
+// with a grant for the app, so that no login or consent page appears.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startPair, tempDir } from '@jwt-handoff/testkit';
 import { interleave, resultsOf } from '../lib/interleave.mjs';
 import { cpuMillis } from '../lib/metrics.mjs';
 import { pairedRatio, summarize } from '../lib/stats.mjs';
-import { atMost } from '../lib/targets.mjs';
+import { atLeast, atMost } from '../lib/targets.mjs';
 import { forkWorker } from '../lib/worker-process.mjs';
 
 /**
@@ -49,6 +56,7 @@ export async function run({ options, log }) {
   });
   /** @type {Worker[]} */
   const workers = [];
+  const oidcLogs = tempDir('bench-oidc');
   /** @type {Record<string, HandoffRound[]>} */
   let results;
   try {
@@ -67,12 +75,25 @@ export async function run({ options, log }) {
     workers.push(bound);
     log(`  signing ${Math.max(...users)} browsers in to server1`);
     await browsers.call('setup', {
+      flow: 'handoff',
       server1Url: pair.server1.url,
       server2Url: pair.server2.url,
       password: pair.demoPassword,
       users: Math.max(...users),
     });
     await bound.call('setup');
+    const oidc = await startOidcPeer(options, workers, oidcLogs);
+    const oidcBrowsers = await forkWorker(new URL('../drivers/handoff-browsers.mjs', import.meta.url), {
+      execArgv: options.nodeFlags('oidc-browsers'),
+    });
+    workers.push(oidcBrowsers);
+    log(`  signing ${Math.max(...users)} browsers in at the OpenID provider`);
+    await oidcBrowsers.call('setup', {
+      flow: 'oidc',
+      relyingUrl: oidc.relyingUrl,
+      providerUrl: oidc.providerUrl,
+      users: Math.max(...users),
+    });
     /** @returns {Promise<HandoffRound>} */
     const measureHandoffs = async (/** @type {number} */ count) => {
       const { server1, server2 } = pids();
@@ -90,19 +111,73 @@ export async function run({ options, log }) {
       const round = await bound.call('round', { inFlight, ms });
       return { ...round, cpuMicros: ((cpuMillis(bound.pid) - before) * 1000) / round.done };
     };
+    /** @returns {Promise<HandoffRound>} */
+    const measureOidc = async (/** @type {number} */ count) => {
+      const before = oidc.pids.map(cpuMillis);
+      /** @type {BrowserRound} */
+      const round = await oidcBrowsers.call('round', { users: count, ms });
+      const [provider, relying] = oidc.pids.map(
+        (pid, i) => ((cpuMillis(pid) - (before[i] ?? 0)) * 1000) / round.done,
+      );
+      return {
+        ...round,
+        cpuMicros: (provider ?? 0) + (relying ?? 0),
+        server1CpuMicros: provider,
+        server2CpuMicros: relying,
+      };
+    };
     const variants = users.flatMap((count) => [
       { name: handoffsAt(count), measure: () => measureHandoffs(count) },
       { name: boundAt(count), measure: () => measureBound(count) },
+      { name: oidcAt(count), measure: () => measureOidc(count) },
     ]);
     results = await interleave(variants, { rounds: options.rounds, log });
   } finally {
     for (const worker of workers) await worker.stop();
     await pair.close();
+    rmSync(oidcLogs, { recursive: true, force: true });
   }
   return report(results, { users, ms });
 }
 
+/**
+ * Starts the OpenID Connect peer, provider and relying app, each in its own process (added to
+ * `workers`, which the scenario stops), on free ports.
+ * @param {ScenarioContext['options']} options
+ * @param {Worker[]} workers
+ * @param {string} logs the directory their log files go to
+ */
+async function startOidcPeer(options, workers, logs) {
+  const [providerPort, relyingPort] = [await freePort(), await freePort()];
+  const providerUrl = `http://localhost:${providerPort}`;
+  const relyingUrl = `http://localhost:${relyingPort}`;
+  const client = { clientId: 'bench-rp', clientSecret: 'bench-rp-client-secret-0123456789abcdef' };
+  const provider = await forkWorker(new URL('../servers/oidc-provider.mjs', import.meta.url), {
+    execArgv: options.nodeFlags('oidc-provider'),
+  });
+  workers.push(provider);
+  await provider.call('start', {
+    issuer: providerUrl,
+    port: providerPort,
+    logFile: join(logs, 'provider.log'),
+    client: { ...client, redirectUri: `${relyingUrl}/callback` },
+  });
+  const relying = await forkWorker(new URL('../servers/oidc-relying.mjs', import.meta.url), {
+    execArgv: options.nodeFlags('oidc-relying'),
+  });
+  workers.push(relying);
+  await relying.call('start', {
+    issuer: providerUrl,
+    port: relyingPort,
+    logFile: join(logs, 'relying.log'),
+    ...client,
+  });
+  return { providerUrl, relyingUrl, pids: [provider.pid, relying.pid] };
+}
+
 const handoffsAt = (/** @type {number} */ users) => `handoffs, ${users} user${users > 1 ? 's' : ''}`;
+const oidcAt = (/** @type {number} */ users) =>
+  `OIDC code flow + PKCE sign-ins, ${users} user${users > 1 ? 's' : ''}`;
 const boundAt = (/** @type {number} */ users) => `in-process bound, ${users} in flight`;
 
 /**
@@ -125,6 +200,24 @@ function report(results, { users, ms }) {
       ...pairedRatio(series(handoffsAt(count), cpu), series(boundAt(count), cpu)),
     },
   ]);
+  const latency = (/** @type {HandoffRound} */ round) => ('p50' in round ? round.p50 : Number.NaN);
+  for (const count of users) {
+    const at = `${count} user${count > 1 ? 's' : ''}`;
+    ratios.push(
+      {
+        name: `handoffs / OIDC sign-ins at ${at}, throughput`,
+        ...pairedRatio(series(handoffsAt(count), rate), series(oidcAt(count), rate)),
+      },
+      {
+        name: `handoff / OIDC sign-in at ${at}, server CPU per sign-in`,
+        ...pairedRatio(series(handoffsAt(count), cpu), series(oidcAt(count), cpu)),
+      },
+      {
+        name: `handoff / OIDC sign-in at ${at}, p50 latency`,
+        ...pairedRatio(series(handoffsAt(count), latency), series(oidcAt(count), latency)),
+      },
+    );
+  }
   const ratioNamed = (/** @type {string} */ name) => {
     const found = ratios.find((ratio) => ratio.name === name);
     if (!found) throw new Error(`no ratio ${name}`);
@@ -153,14 +246,21 @@ function report(results, { users, ms }) {
         : {}),
       cpu: summarize(runs.map(cpu)),
     })),
-    values: users.map((count) => {
-      const runs = resultsOf(results, handoffsAt(count));
-      const per = (/** @type {(round: HandoffRound) => number | undefined} */ pick) =>
-        summarize(runs.map((round) => pick(round) ?? Number.NaN)).median.toFixed(0);
-      return {
-        name: `server CPU per handoff at ${count} user${count > 1 ? 's' : ''}: server1 / server2`,
-        text: `${per((round) => round.server1CpuMicros)} µs / ${per((round) => round.server2CpuMicros)} µs`,
-      };
+    values: users.flatMap((count) => {
+      /** @type {(name: string, pick: (round: HandoffRound) => number | undefined) => string} */
+      const per = (name, pick) =>
+        summarize(resultsOf(results, name).map((round) => pick(round) ?? Number.NaN)).median.toFixed(0);
+      const at = `${count} user${count > 1 ? 's' : ''}`;
+      return [
+        {
+          name: `server CPU per handoff at ${at}: server1 / server2`,
+          text: `${per(handoffsAt(count), (r) => r.server1CpuMicros)} µs / ${per(handoffsAt(count), (r) => r.server2CpuMicros)} µs`,
+        },
+        {
+          name: `server CPU per OIDC sign-in at ${at}: provider / relying app`,
+          text: `${per(oidcAt(count), (r) => r.server1CpuMicros)} µs / ${per(oidcAt(count), (r) => r.server2CpuMicros)} µs`,
+        },
+      ];
     }),
     ratios,
     targets: [
@@ -171,6 +271,16 @@ function report(results, { users, ms }) {
         'always',
       ),
       atMost('Full handoff at 8 users: p99 at most 3x p50', tail, 3),
+      atMost(
+        "Full handoff at 8 users: the servers' CPU per sign-in at most 0.5x the OIDC code flow's",
+        ratioNamed('handoff / OIDC sign-in at 8 users, server CPU per sign-in'),
+        0.5,
+      ),
+      atLeast(
+        'Full handoff at 8 users: at least 1.5x the OIDC code flow’s sign-ins per second',
+        ratioNamed('handoffs / OIDC sign-ins at 8 users, throughput'),
+        1.5,
+      ),
     ],
     raw: results,
   };
