@@ -1,4 +1,5 @@
 import {
+  ACTIVITY_SCOPE,
   createServiceApp,
   healthRoutes,
   type KeySource,
@@ -78,7 +79,12 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     signOutToken: rp.signOutToken,
     endSession: rp.endSession,
   });
-  await app.register(apiRoutes, { sessions: rp.stores.sessions, activity: rp.stores.activity, now });
+  await app.register(apiRoutes, {
+    authenticate: app.requireServiceToken(ACTIVITY_SCOPE),
+    sessions: rp.stores.sessions,
+    activity: rp.stores.activity,
+    now,
+  });
   await app.ready();
   return app;
 }
