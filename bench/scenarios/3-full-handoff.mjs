@@ -268,7 +268,6 @@ function report(results, { users, ms }) {
         "Full handoff at 8 users: the servers' CPU per handoff at most 1.5x the in-process bound's",
         ratioNamed("server CPU per handoff / bound's CPU per handoff at 8 users"),
         1.5,
-        'always',
       ),
       atMost('Full handoff at 8 users: p99 at most 3x p50', tail, 3),
       atMost(
