@@ -60,6 +60,16 @@ serveParent(
             `/interaction/${interaction.uid}`,
         },
         cookies: { keys: ['bench-oidc-provider-cookie-key-0123456789'] },
+        // oidc-provider's defaults, in seconds, written out: left to its default functions, it
+        // prints a notice to stdout, which is where the harness prints its report.
+        ttl: {
+          AccessToken: 3600,
+          AuthorizationCode: 60,
+          Grant: 14 * 24 * 3600,
+          IdToken: 3600,
+          Interaction: 3600,
+          Session: 14 * 24 * 3600,
+        },
       });
       const log = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true }));
       const callback = provider.callback();
