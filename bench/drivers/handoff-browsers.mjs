@@ -1,8 +1,14 @@
 // @ts-check
 // Scenario 3's load: `users` script-less browsers (the testkit's Browser), each already signed
-// in to server1, doing full handoffs back to back: GET server2 /handoff/start, GET server1
-// /handoff/authorize (answered from the live session with the form_post page), POST the token to
-// server2 /handoff/callback, GET /handoff/complete. Each handoff's latency is recorded.
+// in at its identity provider, signing in to the relying app again and again, back to back.
+// Each sign-in's latency is recorded. Two flows:
+// - `handoff`: GET server2 /handoff/start, GET server1 /handoff/authorize (answered from the live
+//   session with the form_post page), POST the token to server2 /handoff/callback, GET
+//   /handoff/complete (which must set s2_session);
+// - `oidc`: the OpenID Connect peer (bench/servers/oidc-*.mjs): GET the relying app's /login,
+//   GET the provider's /auth (answered from its live session and grant with a redirect carrying
+//   the code), GET the relying app's /callback (which redeems the code at the token endpoint over
+//   the back-channel and must set a new session cookie).
 import { Browser, findForm, handoff } from '@jwt-handoff/testkit';
 import { percentile } from '../lib/stats.mjs';
 import { serveParent } from '../lib/worker-process.mjs';
@@ -12,27 +18,42 @@ import { serveParent } from '../lib/worker-process.mjs';
 /**
  * What one `round` call reports.
  * @typedef {object} BrowserRound
- * @property {number} rate handoffs per second
- * @property {number} done handoffs completed
- * @property {number} p50 one handoff's latency, ms
- * @property {number} p99 one handoff's latency, ms
+ * @property {number} rate sign-ins per second
+ * @property {number} done sign-ins completed
+ * @property {number} p50 one sign-in's latency, ms
+ * @property {number} p99 one sign-in's latency, ms
  */
 
-/** @type {{ server1Url: string, server2Url: string } | undefined} */
+/**
+ * @typedef {{ flow: 'handoff', server1Url: string, server2Url: string }
+ *   | { flow: 'oidc', relyingUrl: string, providerUrl: string }} Setting
+ */
+
+/** @type {Setting | undefined} */
 let setting;
 /** @type {Browser[]} */
 const browsers = [];
 
 /**
- * Signs `users` browsers in to server1 once (as alice, with `password`).
- * @param {{ server1Url: string, server2Url: string, password: string, users: number }} args
+ * Signs `users` browsers in once. `handoff`: to server1 (as alice, with `password`), through a
+ * first handoff. `oidc`: at the provider, through a first sign-in whose one interaction logs in
+ * and grants at once.
+ * @param {({ flow: 'handoff', server1Url: string, server2Url: string, password: string }
+ *   | { flow: 'oidc', relyingUrl: string, providerUrl: string }) & { users: number }} args
  */
-async function setup({ server1Url, server2Url, password, users }) {
-  setting = { server1Url, server2Url };
-  while (browsers.length < users) {
+async function setup(args) {
+  setting =
+    args.flow === 'handoff'
+      ? { flow: 'handoff', server1Url: args.server1Url, server2Url: args.server2Url }
+      : { flow: 'oidc', relyingUrl: args.relyingUrl, providerUrl: args.providerUrl };
+  while (browsers.length < args.users) {
     const browser = new Browser();
-    const run = await handoff(browser, server2Url, { username: 'alice', password }, '/me');
-    if (run.page.status !== 200) throw new Error(`first handoff ended on ${run.page.status} ${run.page.url}`);
+    const page =
+      args.flow === 'handoff'
+        ? (await handoff(browser, args.server2Url, { username: 'alice', password: args.password }, '/me'))
+            .page
+        : await browser.open(`${args.relyingUrl}/login`);
+    if (page.status !== 200) throw new Error(`first sign-in ended on ${page.status} ${page.url}`);
     browsers.push(browser);
   }
   return browsers.length;
@@ -50,9 +71,17 @@ function expectStatus(page, status, step) {
 }
 
 /** @param {Browser} browser */
-async function oneHandoff(browser) {
+async function oneSignIn(browser) {
   if (!setting) throw new Error('setup first');
-  const { server1Url, server2Url } = setting;
+  if (setting.flow === 'handoff') await oneHandoff(browser, setting);
+  else await oneOidcSignIn(browser, setting);
+}
+
+/**
+ * @param {Browser} browser
+ * @param {{ server1Url: string, server2Url: string }} urls
+ */
+async function oneHandoff(browser, { server1Url, server2Url }) {
   const start = expectStatus(
     await browser.fetch('GET', `${server2Url}/handoff/start?return_to=%2F`),
     303,
@@ -78,7 +107,28 @@ async function oneHandoff(browser) {
 }
 
 /**
- * Handoffs per second over `ms` with `users` browsers at once, and handoff latency.
+ * @param {Browser} browser
+ * @param {{ relyingUrl: string, providerUrl: string }} urls
+ */
+async function oneOidcSignIn(browser, { relyingUrl, providerUrl }) {
+  const login = expectStatus(await browser.fetch('GET', `${relyingUrl}/login`), 303, 'login');
+  const authUrl = login.headers.get('location');
+  if (!authUrl?.startsWith(`${providerUrl}/auth?`)) throw new Error(`login sent to ${authUrl}`);
+  const auth = await browser.fetch('GET', authUrl);
+  const callbackUrl = auth.headers.get('location');
+  if (auth.status < 300 || auth.status > 303 || !callbackUrl?.startsWith(`${relyingUrl}/callback?`)) {
+    throw new Error(
+      `auth (live session and grant): ${auth.status} to ${callbackUrl}\n${auth.body.slice(0, 500)}`,
+    );
+  }
+  const callback = expectStatus(await browser.fetch('GET', callbackUrl), 303, 'callback');
+  if (!callback.headers.getSetCookie().some((cookie) => cookie.startsWith('rp_session='))) {
+    throw new Error('callback set no new rp_session');
+  }
+}
+
+/**
+ * Sign-ins per second over `ms` with `users` browsers at once, and their latency.
  * @param {{ users: number, ms: number }} args
  * @returns {Promise<BrowserRound>}
  */
@@ -91,7 +141,7 @@ async function round({ users, ms }) {
     browsers.slice(0, users).map(async (browser) => {
       while (performance.now() < end) {
         const began = performance.now();
-        await oneHandoff(browser);
+        await oneSignIn(browser);
         latencies.push(performance.now() - began);
       }
     }),

@@ -14,7 +14,7 @@ import { forkWorker } from './worker-process.mjs';
 /**
  * Starts bench/servers/`name`.mjs and calls its `start(args)`; resolves with what it reported,
  * its pid and `stop()`.
- * @param {'bare' | 'session' | 'peer'} name
+ * @param {'bare' | 'session' | 'peer' | 'server2-no-auth'} name
  * @param {object} args
  * @param {{ nodeFlags?: string[] }} [options]
  * @returns {Promise<Baseline>}

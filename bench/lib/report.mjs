@@ -19,7 +19,7 @@ import { isGated } from './targets.mjs';
  * @property {Summary} rps the rate, in the scenario's unit (req/s unless it names another)
  * @property {Summary} [p50] latency, ms
  * @property {Summary} [p99] latency, ms
- * @property {Summary} [cpu] the server's CPU time per answered request, µs
+ * @property {Summary} [cpu] the server's CPU time per answered request (or per operation), µs
  */
 
 /**
@@ -36,6 +36,7 @@ import { isGated } from './targets.mjs';
  * What a scenario's run resolves with; run.mjs adds `seconds`, or `error` when it threw.
  * @typedef {object} ScenarioResult
  * @property {string} [unit] of the measurements' rates; req/s when absent
+ * @property {string} [cpuLabel] the header of the CPU column; `server CPU µs/req` when absent
  * @property {string} [setup] one sentence on how it was measured
  * @property {Measurement[]} [measurements]
  * @property {Value[]} [values]
@@ -113,7 +114,7 @@ export function scenarioMarkdown(scenario, result) {
           'spread',
           'p50 ms',
           'p99 ms',
-          ...(withCpu ? ['server CPU µs/req'] : []),
+          ...(withCpu ? [result.cpuLabel ?? 'server CPU µs/req'] : []),
         ],
         result.measurements.map((m) => [
           m.name,

@@ -1,4 +1,5 @@
 import {
+  ACTIVITY_SCOPE,
   createServiceApp,
   healthRoutes,
   type KeySource,
@@ -83,7 +84,12 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     endSession: rp.endSession,
     now,
   });
-  await app.register(apiRoutes, { sessions: rp.stores.sessions, activity: rp.stores.activity, now });
+  await app.register(apiRoutes, {
+    authenticate: app.requireServiceToken(ACTIVITY_SCOPE),
+    sessions: rp.stores.sessions,
+    activity: rp.stores.activity,
+    now,
+  });
   await app.ready();
   return app;
 }

@@ -23,6 +23,20 @@ export function cspHash(text: string): string {
   return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 }
 
+// Pages' scripts are constants of the code (server1's form_post auto-submit), a handful in all:
+// their hashes are computed once, not on every page sent. Capped all the same, so that a caller
+// building scripts per request would only miss the cache, never grow it.
+const scriptSources = new Map<string, string>();
+const MAX_CACHED_SCRIPTS = 16;
+
+function scriptSource(script: string): string {
+  const cached = scriptSources.get(script);
+  if (cached !== undefined) return cached;
+  const source = cspHash(script);
+  if (scriptSources.size < MAX_CACHED_SCRIPTS) scriptSources.set(script, source);
+  return source;
+}
+
 const STYLE_SOURCE = cspHash(STYLE);
 
 /** What a page is made of. */
@@ -72,7 +86,7 @@ ${script}
   const csp = [
     "default-src 'none'",
     `style-src ${STYLE_SOURCE}`,
-    options.script ? `script-src ${cspHash(options.script)}` : "script-src 'none'",
+    options.script ? `script-src ${scriptSource(options.script)}` : "script-src 'none'",
     `form-action ${options.formAction ?? "'self'"}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",

@@ -5,6 +5,7 @@ import type { ListenTls } from '../config/tls-files.js';
 import { fastifyTrustProxy, type TrustProxy } from '../config/trust-proxy.js';
 import { createErrorHandler, installErrorHandling, sendAppError } from './error-handler.js';
 import { loggerOptions } from './logger-options.js';
+import { OneLinePerRequest } from './request-log.js';
 import { securityHeaders } from './security-headers.js';
 
 /** What {@link createServiceApp} needs to know of a service. */
@@ -42,6 +43,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     trustProxy: fastifyTrustProxy(options.trustProxy),
     bodyLimit: options.bodyLimitBytes,
     forceCloseConnections: true,
+    // One log line per request, not two (request-log.ts).
+    logController: new OneLinePerRequest(),
     return503OnClosing: true,
     // The router's own refusals (a malformed percent-encoding, a path parameter over 100
     // characters) are answered before any route's error handler; this gives them our shape

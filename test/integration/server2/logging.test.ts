@@ -53,7 +53,7 @@ describe('logs', () => {
     expect((await browser.postForm('/logout', { csrf_token: signOutToken as string })).statusCode).toBe(303);
 
     const text = logs.text();
-    expect(text).toContain('incoming request');
+    expect(text).toContain('request completed');
     expect(text).toContain('token_replayed');
     const secrets = [
       ...tokenParts(token),
@@ -69,6 +69,35 @@ describe('logs', () => {
       expect(secret.length).toBeGreaterThan(20);
       expect(text).not.toContain(secret);
     }
+  });
+
+  it('hold one line per answered request, with its method, masked URL, status and time', async () => {
+    const logs = logCollector();
+    const server = await startServer2({ env: { LOG_LEVEL: 'info' }, logStream: logs.stream });
+    const browser = new Browser(server);
+    const { state } = await startHandoff(browser, '/me');
+    expect((await browser.get('/me')).statusCode).toBe(401);
+
+    const lines = logs
+      .text()
+      .split('\n')
+      .filter((line) => line.includes('"req":'))
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            msg: string;
+            req: { method: string; url: string };
+            res: { statusCode: number };
+            responseTime: number;
+          },
+      );
+    expect(lines.map((line) => [line.msg, line.req.method, line.req.url, line.res.statusCode])).toEqual([
+      ['request completed', 'GET', '/handoff/start?return_to=%2Fme', 303],
+      ['request completed', 'GET', '/me', 401],
+    ]);
+    for (const line of lines) expect(line.responseTime).toBeGreaterThanOrEqual(0);
+    expect(logs.text()).not.toContain('incoming request');
+    expect(logs.text()).not.toContain(state);
   });
 
   it('mask a one-time value nested in a query value, at every depth', async () => {

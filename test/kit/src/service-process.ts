@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,16 @@ export function tempDir(prefix: string): string {
 export async function startService(
   name: 'server1' | 'server2',
   env: Record<string, string>,
-  options: { readyPath?: string; timeoutMs?: number; execArgv?: readonly string[] } = {},
+  options: {
+    readyPath?: string;
+    timeoutMs?: number;
+    execArgv?: readonly string[];
+    /**
+     * A file that takes the service's standard output (its logs) instead of {@link
+     * ServiceProcess.output}: for a benchmark, which logs as shipped and must not hold every line.
+     */
+    stdoutFile?: string;
+  } = {},
 ): Promise<ServiceProcess> {
   const main = fileURLToPath(new URL('./main.js', import.meta.resolve(`@jwt-handoff/${name}`)));
   const url = env.PUBLIC_URL as string;
@@ -62,10 +71,13 @@ export async function startService(
     env,
     async start() {
       // execArgv: Node flags for the service (e.g. --cpu-prof for the benchmarks).
+      const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'a');
       const started = spawn(process.execPath, [...(options.execArgv ?? []), main], {
         env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
       });
+      // The child holds its own copy of the descriptor.
+      if (stdoutFd !== undefined) closeSync(stdoutFd);
       child = started;
       started.stdout?.on('data', (chunk) => {
         output += chunk;
@@ -122,6 +134,11 @@ export interface ServicePair {
 export interface PairOptions {
   server1Env?: Record<string, string>;
   server2Env?: Record<string, string>;
+  /** Node flags for each service (e.g. --cpu-prof for the benchmarks). */
+  server1ExecArgv?: readonly string[];
+  server2ExecArgv?: readonly string[];
+  /** Where each service's standard output (its logs) goes: a file in its data directory. */
+  logsToFile?: boolean;
   /** Host names for the public URLs (default localhost); e.g. server1.test for a browser. */
   server1Host?: string;
   server2Host?: string;
@@ -172,37 +189,49 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
     options.publicUrls?.server2 ?? `${scheme}://${options.server2Host ?? 'localhost'}:${port2}`;
   const dirs = [tempDir('server1'), tempDir('server2')] as const;
   const demoPassword = 'e2e-demo-password';
-  const server1 = await startService('server1', {
-    PORT: String(port1),
-    PUBLIC_URL: server1Url,
-    DATA_DIR: dirs[0],
-    SEED_DEMO_USERS: 'true',
-    DEMO_PASSWORD: demoPassword,
-    CLIENTS: JSON.stringify([
-      {
-        id: 'server2',
-        redirect_uris: [`${server2Url}/handoff/callback`],
-        // Server-to-server calls use the loopback address: the public host names may exist only
-        // in a browser's resolver (server1.test, server2.test).
-        backchannel_logout_uri: `${scheme}://127.0.0.1:${port2}/backchannel-logout`,
-        api_url: `${scheme}://127.0.0.1:${port2}`,
-      },
-      ...(options.moreClients ?? []),
-    ]),
-    ...tlsEnv(options.https?.server1),
-    ...options.server1Env,
+  const serviceOptions = (execArgv: readonly string[] | undefined, dir: string) => ({
+    ...(execArgv ? { execArgv } : {}),
+    ...(options.logsToFile ? { stdoutFile: join(dir, 'stdout.log') } : {}),
   });
-  const server2 = await startService('server2', {
-    PORT: String(port2),
-    PUBLIC_URL: server2Url,
-    ISSUER_URL: server1Url,
-    ...(options.server2Discovery
-      ? { ISSUER_DISCOVERY: 'true' }
-      : { JWKS_URL: `${scheme}://127.0.0.1:${port1}/.well-known/jwks.json` }),
-    DATA_DIR: dirs[1],
-    ...tlsEnv(options.https?.server2),
-    ...options.server2Env,
-  });
+  const server1 = await startService(
+    'server1',
+    {
+      PORT: String(port1),
+      PUBLIC_URL: server1Url,
+      DATA_DIR: dirs[0],
+      SEED_DEMO_USERS: 'true',
+      DEMO_PASSWORD: demoPassword,
+      CLIENTS: JSON.stringify([
+        {
+          id: 'server2',
+          redirect_uris: [`${server2Url}/handoff/callback`],
+          // Server-to-server calls use the loopback address: the public host names may exist only
+          // in a browser's resolver (server1.test, server2.test).
+          backchannel_logout_uri: `${scheme}://127.0.0.1:${port2}/backchannel-logout`,
+          api_url: `${scheme}://127.0.0.1:${port2}`,
+        },
+        ...(options.moreClients ?? []),
+      ]),
+      ...tlsEnv(options.https?.server1),
+      ...options.server1Env,
+    },
+    serviceOptions(options.server1ExecArgv, dirs[0]),
+  );
+  const server2 = await startService(
+    'server2',
+    {
+      PORT: String(port2),
+      PUBLIC_URL: server2Url,
+      ISSUER_URL: server1Url,
+      ...(options.server2Discovery
+        ? { ISSUER_DISCOVERY: 'true' }
+        : { JWKS_URL: `${scheme}://127.0.0.1:${port1}/.well-known/jwks.json` }),
+      DATA_DIR: dirs[1],
+      ...tlsEnv(options.https?.server2),
+      ...options.server2Env,
+    },
+    serviceOptions(options.server2ExecArgv, dirs[1]),
+  );
   return {
     server1,
     server2,

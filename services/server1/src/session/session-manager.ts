@@ -51,9 +51,20 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const session = await cookies.current(request);
       if (!session) return undefined;
       const user = await options.users.findById(session.userId);
-      // The session was found by this cookie, so the cookie holds its id.
+      if (!user) return undefined;
+      // The session was found by this cookie, so the cookie holds its id. The token (an HMAC) is
+      // derived when a page or a sign-out asks for it, not on every request that reads the
+      // session: /handoff/authorize never does.
       const id = request.cookies[options.cookie.name] as string;
-      return user ? { session, user, signOutToken: signOutToken(id) } : undefined;
+      let token: string | undefined;
+      return {
+        session,
+        user,
+        get signOutToken() {
+          token ??= signOutToken(id);
+          return token;
+        },
+      };
     },
     async start(request, reply, user) {
       const current = await cookies.current(request);

@@ -1,10 +1,16 @@
-import { ACTIVITY_SCOPE, type ActivityStore, type RelyingSessionStore } from '@jwt-handoff/shared';
+import type { ActivityStore, RelyingSessionStore } from '@jwt-handoff/shared';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { activityReport } from '../activity/activity-report.js';
 
-/** What the activity API uses, besides the plugin's `app.requireServiceToken()`. */
+/** What the activity API uses. */
 export interface ApiRoutesOptions {
+  /**
+   * Who gets in: the relying plugin's `app.requireServiceToken(ACTIVITY_SCOPE)`, always, in
+   * server2 (app.ts). An option only so that the benchmarks can measure the same route without
+   * it (bench/servers/server2-no-auth.mjs), which is how they price authentication.
+   */
+  authenticate: preValidationAsyncHookHandler;
   sessions: Pick<RelyingSessionStore, 'listForSub'>;
   activity: Pick<ActivityStore, 'recentHandoffs'>;
   now: () => number;
@@ -19,12 +25,12 @@ const ActivityParams = Type.Object({ sub: Type.String({ minLength: 1 }) });
  * profile, from the configured issuer, for this service's audience, with the scope, get in.
  */
 export async function apiRoutes(app: FastifyInstance, options: ApiRoutesOptions): Promise<void> {
-  const { sessions, activity, now } = options;
+  const { authenticate, sessions, activity, now } = options;
 
   app.get<{ Params: Static<typeof ActivityParams> }>(
     '/api/users/:sub/activity',
     // The token is checked before the params are validated: a caller without one learns nothing.
-    { schema: { params: ActivityParams }, preValidation: app.requireServiceToken(ACTIVITY_SCOPE) },
+    { schema: { params: ActivityParams }, preValidation: authenticate },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return activityReport(request.params.sub, { sessions, activity }, now());
