@@ -17,6 +17,8 @@ export const TOKEN_REASONS = [
   'lifetime_too_long',
   'token_replayed',
   'token_revoked',
+  // the key that signed the token was revoked by the issuer (a keys-changed event)
+  'key_revoked',
   'jwks_unavailable',
 ] as const;
 
@@ -85,6 +87,7 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   lifetime_too_long: badToken,
   token_replayed: badToken,
   token_revoked: badToken,
+  key_revoked: badToken,
   // The one place that decides that a key outage is ours, not the client's: 503, so that the
   // caller (a browser, or server1's back-channel retries) may try again.
   jwks_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },

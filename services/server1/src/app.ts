@@ -88,6 +88,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     signingKey,
     retry: { baseDelayMs: config.logoutRetryBaseMs, maxDelayMs: config.logoutRetryMaxMs },
     tokenTtlSec: config.logoutTokenTtlSec,
+    reloadKeys: () => keyRing.reload(),
     requestTimeoutMs: config.logoutRequestTimeoutMs,
     now,
     log: app.log.child({ component: 'logout-dispatcher' }),
@@ -161,6 +162,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
         rotationIntervalMs: config.keyRotationIntervalMs,
         now,
         log: app.log.child({ component: 'keys' }),
+        onReload: () => dispatcher.kick(),
       })
     : () => {};
   const purge = () => {

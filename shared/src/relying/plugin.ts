@@ -11,11 +11,13 @@ import { signOutToken } from '../http/sign-out-token.js';
 import { createJwksClient } from '../keys/jwks-client.js';
 import type { KeySource } from '../keys/key-source.js';
 import { type HandoffClaims, handoffVerifierOptions } from '../tokens/handoff-token.js';
+import { type KeysChangedClaims, keysChangedVerifierOptions } from '../tokens/keys-changed-token.js';
 import { type LogoutClaims, logoutVerifierOptions } from '../tokens/logout-token.js';
 import { type ServiceClaims, serviceVerifierOptions } from '../tokens/service-token.js';
 import { createVerifier } from '../tokens/verifier.js';
 import { backchannelLogoutRoute } from './backchannel-logout-route.js';
 import { handoffRoutes } from './handoff-routes.js';
+import { createKeysChangedEvent } from './keys-changed-event.js';
 import { createRelyingMetrics } from './metrics.js';
 import {
   type RelyingPartyOptions,
@@ -150,6 +152,11 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
     ...common,
     ...logoutVerifierOptions({ replayStore: stores.usedJtis }),
   });
+  const verifyKeysChangedToken = createVerifier<KeysChangedClaims>({
+    ...common,
+    ...keysChangedVerifierOptions({ replayStore: stores.usedJtis }),
+  });
+  const onKeysChanged = createKeysChangedEvent({ verifyKeysChangedToken, keys, metrics, now });
   const verifyServiceToken = createVerifier<ServiceClaims>({
     ...common,
     ...serviceVerifierOptions({ verifiedTokenCache: options.verifiedTokenCache }),
@@ -252,6 +259,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
         sessions: stores.sessions,
         revocation,
         metrics,
+        onKeysChanged,
       });
     },
     { prefix: settings.prefix },

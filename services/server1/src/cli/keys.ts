@@ -1,6 +1,7 @@
-// `npm run keys -- list | rotate`: server1's signing keys, against its data directory, whether
-// server1 is running or not (a running server1 picks a rotation up within a second). Reads the
-// same environment as server1 (DATA_DIR, SIGNING_ALG, JWKS_MAX_AGE_SEC, ...).
+// `npm run keys -- list | rotate | revoke KID`: server1's signing keys, against its data
+// directory, whether server1 is running or not (a running server1 picks a rotation or a
+// revocation up within a second, and only then sends the revocation's keys-changed events).
+// Reads the same environment as server1 (DATA_DIR, SIGNING_ALG, JWKS_MAX_AGE_SEC, CLIENTS, ...).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@jwt-handoff/shared';
@@ -8,14 +9,20 @@ import { loadConfig, timingInputOf } from '../config.js';
 import { keysFromEnvironment } from '../keys/environment-keys.js';
 import { type KeyDescription, KeyRing } from '../keys/key-ring.js';
 import { rotationTiming } from '../keys/key-timeline.js';
+import { RevocationRefusedError, revokeKey } from '../keys/revoke-key.js';
 import { RotationRefusedError, rotateKeys } from '../keys/rotate-keys.js';
 import { openServer1Database } from '../stores/database.js';
 import { createSqliteKeyStore } from '../stores/key-store.js';
+import { createSqliteLogoutOutbox, keysChangedDeliveries } from '../stores/logout-outbox.js';
 
-const USAGE = 'usage: npm run keys -- list | rotate';
+const USAGE = 'usage: npm run keys -- list | rotate | revoke KID';
 
-async function main(command: string | undefined): Promise<number> {
-  if (command !== 'list' && command !== 'rotate') {
+async function main(command: string | undefined, args: readonly string[]): Promise<number> {
+  const kid = args[0];
+  const known =
+    ((command === 'list' || command === 'rotate') && args.length === 0) ||
+    (command === 'revoke' && args.length === 1 && kid !== undefined && kid.length > 0);
+  if (!known) {
     console.error(USAGE);
     return 2;
   }
@@ -25,9 +32,9 @@ async function main(command: string | undefined): Promise<number> {
     const ring = await KeyRing.fromKeys(
       await keysFromEnvironment(config.signingKeys, config.signingAlgorithm),
     );
-    if (command === 'rotate') {
+    if (command !== 'list') {
       console.error(
-        'keys come from the environment (SIGNING_KEY): rotate them by redeploying (see docs/keys.md)',
+        `keys come from the environment (SIGNING_KEY): ${command} them by redeploying (see docs/keys.md)`,
       );
       return 1;
     }
@@ -54,6 +61,29 @@ async function main(command: string | undefined): Promise<number> {
           `key ${old.kid} stops signing at ${iso(old.retireAt)} and leaves the JWKS at ${iso(old.unpublishAt)}`,
         );
       }
+      console.log('');
+    }
+    if (command === 'revoke') {
+      const result = await revokeKey(store, kid as string, { algorithm: config.signingAlgorithm, now });
+      // After the revocation is stored: an event sent for a key that still signed would make the
+      // clients refuse a key server1 goes on using. A running server1 sends them once it has
+      // reloaded its keys (within a second); a stopped one when it starts.
+      const clientIds = config.clients
+        .filter((client) => client.backchannelLogoutUri !== undefined)
+        .map((client) => client.id);
+      await createSqliteLogoutOutbox(db).enqueue(
+        keysChangedDeliveries(clientIds, [result.kid]),
+        now,
+        config.logoutDeliveryMaxAgeMs,
+      );
+      console.log(`key ${result.kid} is revoked: it left the JWKS and never signs again`);
+      if (result.replacement)
+        console.log(
+          `key ${result.replacement.kid} signs from now on (${result.replacement.generated ? 'new' : 'the next key, brought forward'})`,
+        );
+      console.log(
+        `keys-changed event queued for ${clientIds.length} client(s): ${clientIds.join(', ') || '-'}`,
+      );
       console.log('');
     }
     const ring = await KeyRing.fromStore(store, config.signingAlgorithm, now, { generateFirstKey: false });
@@ -89,10 +119,14 @@ function iso(ms: number): string {
   return ms === 0 ? '-' : new Date(ms).toISOString();
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (err) => {
-    if (err instanceof ConfigError || err instanceof RotationRefusedError)
+    if (
+      err instanceof ConfigError ||
+      err instanceof RotationRefusedError ||
+      err instanceof RevocationRefusedError
+    )
       console.error(`keys: ${err.message}`);
     else console.error(err);
     process.exit(1);
