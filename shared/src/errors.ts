@@ -33,6 +33,10 @@ const OTHER_REASONS = [
   'invalid_client',
   'invalid_redirect_uri',
   'insufficient_scope',
+  // RP-initiated logout (GET|POST /logout/end-session)
+  'invalid_post_logout_redirect_uri',
+  'logout_hint_missing',
+  'logout_hint_mismatch',
   // sessions and forms
   'session_missing',
   'invalid_credentials',
@@ -97,6 +101,11 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   invalid_client: badRequest,
   invalid_redirect_uri: badRequest,
   insufficient_scope: { statusCode: 403, error: 'insufficient_scope' },
+  invalid_post_logout_redirect_uri: badRequest,
+  // The two below are not errors: the end-session endpoint asks the user to confirm, and names
+  // why on the page (as it does any verifier reason of a refused hint).
+  logout_hint_missing: badRequest,
+  logout_hint_mismatch: badRequest,
   session_missing: { statusCode: 401, error: 'unauthorized' },
   invalid_credentials: { statusCode: 401, error: 'unauthorized' },
   csrf_failed: { statusCode: 403, error: 'forbidden' },

@@ -132,6 +132,14 @@ export {
   mintKeysChangedToken,
 } from './tokens/keys-changed-token.js';
 export {
+  LOGOUT_HINT_MAX_LIFETIME_SEC,
+  LOGOUT_HINT_PROFILE,
+  type LogoutHintClaims,
+  type LogoutHintInput,
+  logoutHintVerifierOptions,
+  mintLogoutHint,
+} from './tokens/logout-hint-token.js';
+export {
   BACKCHANNEL_LOGOUT_EVENT,
   LOGOUT_PROFILE,
   type LogoutClaims,

@@ -51,6 +51,8 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     // The file server2 has always used, so an upgrade keeps its sessions and used jtis.
     databaseFile: 'server2.sqlite',
     serviceName: 'server2',
+    // "Sign out of everything" comes back here, not to `/`, which would sign the user straight in.
+    signedOutPath: '/signed-out?everywhere=1',
     algorithms: config.allowedAlgorithms,
     clockToleranceSec: config.clockToleranceSec,
     handoffMaxLifetimeSec: config.handoffMaxLifetimeSec,
@@ -77,6 +79,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     currentSession: rp.currentSession,
     signOutToken: rp.signOutToken,
     endSession: rp.endSession,
+    issuerUrl: config.issuerUrl,
   });
   await app.register(apiRoutes, { sessions: rp.stores.sessions, activity: rp.stores.activity, now });
   await app.ready();

@@ -16,6 +16,7 @@ import { type LogoutClaims, logoutVerifierOptions } from '../tokens/logout-token
 import { type ServiceClaims, serviceVerifierOptions } from '../tokens/service-token.js';
 import { createVerifier } from '../tokens/verifier.js';
 import { backchannelLogoutRoute } from './backchannel-logout-route.js';
+import { endSessionRoutes } from './end-session-routes.js';
 import { handoffRoutes } from './handoff-routes.js';
 import { createKeysChangedEvent } from './keys-changed-event.js';
 import { createRelyingMetrics } from './metrics.js';
@@ -84,7 +85,8 @@ declare module 'fastify' {
 
 /**
  * Makes a fastify app a relying service of a jwt-handoff issuer (docs/design.md sections 1 and 2).
- * It owns `/handoff/start`, `/handoff/callback`, `/handoff/complete` and `/backchannel-logout`
+ * It owns `/handoff/start`, `/handoff/callback`, `/handoff/complete`, `/logout/everything`,
+ * `/logout/complete` and `/backchannel-logout`
  * (under `prefix`), the three verifiers, the issuer's JWKS and its readiness, revocation, the
  * stores and their purge timer, all closed with the app.
  */
@@ -253,6 +255,16 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
         revocation,
         metrics,
         now,
+      });
+      await routes.register(endSessionRoutes, {
+        clientId: settings.clientId,
+        publicUrl: settings.publicUrl,
+        endSessionEndpoint: settings.endSessionEndpoint,
+        postLogoutRedirectUri: settings.postLogoutRedirectUri,
+        signedOutPath: settings.signedOutPath,
+        sessionCookie,
+        stateCookieName: `${settings.sessionCookie}_logout`,
+        sessions,
       });
       await routes.register(backchannelLogoutRoute, {
         verifyLogoutToken,

@@ -9,6 +9,8 @@ export interface AccountRoutesOptions {
   currentSession: RelyingParty['currentSession'];
   signOutToken: RelyingParty['signOutToken'];
   endSession: RelyingParty['endSession'];
+  /** server1's URL: "sign out of everything" leads there, so the home page's forms may too. */
+  issuerUrl: string;
 }
 
 /**
@@ -17,10 +19,10 @@ export interface AccountRoutesOptions {
  * the session's sign-out token (docs/design.md section 5).
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
-  const { publicUrl, currentSession, signOutToken, endSession } = options;
+  const { publicUrl, currentSession, signOutToken, endSession, issuerUrl } = options;
 
   app.get('/', { config: { html: true }, preHandler: app.requireSession() }, async (request, reply) =>
-    sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string)),
+    sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string, issuerUrl)),
   );
 
   app.get('/me', { preHandler: app.requireSession({ redirect: false }) }, async (request, reply) => {
@@ -48,7 +50,10 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return reply.redirect('/signed-out', 303);
   });
 
-  app.get('/signed-out', { config: { html: true } }, async (_request, reply) =>
-    sendPage(reply, signedOutPage()),
+  app.get('/signed-out', { config: { html: true } }, async (request, reply) =>
+    sendPage(
+      reply,
+      signedOutPage({ everywhere: (request.query as { everywhere?: unknown }).everywhere === '1' }),
+    ),
   );
 }
