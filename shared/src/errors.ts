@@ -17,6 +17,8 @@ export const TOKEN_REASONS = [
   'lifetime_too_long',
   'token_replayed',
   'token_revoked',
+  // the key that signed the token was revoked by the issuer (a keys-changed event)
+  'key_revoked',
   'jwks_unavailable',
 ] as const;
 
@@ -36,6 +38,10 @@ const OTHER_REASONS = [
   'unsupported_prompt',
   'auth_too_old',
   'discovery_unavailable',
+  // RP-initiated logout (GET|POST /logout/end-session)
+  'invalid_post_logout_redirect_uri',
+  'logout_hint_missing',
+  'logout_hint_mismatch',
   // sessions and forms
   'session_missing',
   'invalid_credentials',
@@ -91,6 +97,7 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   lifetime_too_long: badToken,
   token_replayed: badToken,
   token_revoked: badToken,
+  key_revoked: badToken,
   // The one place that decides that a key outage is ours, not the client's: 503, so that the
   // caller (a browser, or server1's back-channel retries) may try again.
   jwks_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },
@@ -107,6 +114,11 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   auth_too_old: { statusCode: 401, error: 'login_required' },
   // Like a key outage: without the issuer's document there is nowhere to send the browser.
   discovery_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },
+  invalid_post_logout_redirect_uri: badRequest,
+  // The two below are not errors: the end-session endpoint asks the user to confirm, and names
+  // why on the page (as it does any verifier reason of a refused hint).
+  logout_hint_missing: badRequest,
+  logout_hint_mismatch: badRequest,
   session_missing: { statusCode: 401, error: 'unauthorized' },
   invalid_credentials: { statusCode: 401, error: 'unauthorized' },
   csrf_failed: { statusCode: 403, error: 'forbidden' },

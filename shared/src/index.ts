@@ -84,10 +84,20 @@ export {
 } from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
 export { requireSignOutForm, SIGN_OUT_TOKEN_FIELD, signOutToken } from './http/sign-out-token.js';
-export { createJwksClient, type JwksClient, type JwksClientStats } from './keys/jwks-client.js';
+export {
+  createJwksClient,
+  type JwksClient,
+  type JwksClientStats,
+  MAX_REVOKED_KIDS,
+} from './keys/jwks-client.js';
 export type { JwksFetchOutcome, JwksMissReason } from './keys/jwks-client-metrics.js';
 export { JWKS_CLIENT_DEFAULTS, type JwksClientOptions } from './keys/jwks-client-options.js';
-export { type KeyOrigin, type KeySource, KeySourceUnavailableError } from './keys/key-source.js';
+export {
+  type KeyOrigin,
+  KeyRevokedError,
+  type KeySource,
+  KeySourceUnavailableError,
+} from './keys/key-source.js';
 export { createLocalKeySource } from './keys/local-key-source.js';
 export {
   type ActivityStore,
@@ -140,6 +150,22 @@ export {
   handoffVerifierOptions,
   mintHandoffToken,
 } from './tokens/handoff-token.js';
+export {
+  KEYS_CHANGED_MAX_KIDS,
+  KEYS_CHANGED_PROFILE,
+  type KeysChangedClaims,
+  type KeysChangedTokenInput,
+  keysChangedVerifierOptions,
+  mintKeysChangedToken,
+} from './tokens/keys-changed-token.js';
+export {
+  LOGOUT_HINT_MAX_LIFETIME_SEC,
+  LOGOUT_HINT_PROFILE,
+  type LogoutHintClaims,
+  type LogoutHintInput,
+  logoutHintVerifierOptions,
+  mintLogoutHint,
+} from './tokens/logout-hint-token.js';
 export {
   BACKCHANNEL_LOGOUT_EVENT,
   LOGOUT_PROFILE,

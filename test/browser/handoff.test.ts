@@ -1,4 +1,7 @@
-import { type ServicePair, startPair } from '@jwt-handoff/testkit';
+import { rmSync } from 'node:fs';
+import { buildBillingApp } from '@jwt-handoff/example-billing';
+import { freePort, type ServicePair, startPair, tempDir } from '@jwt-handoff/testkit';
+import type { FastifyInstance } from 'fastify';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from './chromium.js';
@@ -192,4 +195,77 @@ describe('the handoff in a real browser', () => {
       .find((l) => l.includes('server2_token_rejections_total') && l.includes(reason));
     return Number(line?.split(' ').at(-1) ?? 0);
   }
+});
+
+// RP-initiated logout with both relying apps: server2 and the billing app (examples/billing).
+describe('sign out of everything from server2, in a real browser', () => {
+  let pair: ServicePair;
+  let billing: FastifyInstance;
+  let billingUrl: string;
+  let billingDir: string;
+  let browser: { context: BrowserContext; close: () => Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    billingUrl = `http://localhost:${port}`;
+    pair = await startPair({
+      server1Host: 'server1.test',
+      server2Host: 'server2.test',
+      moreClients: [
+        {
+          id: 'billing',
+          redirect_uris: [`${billingUrl}/handoff/callback`],
+          backchannel_logout_uri: `http://127.0.0.1:${port}/backchannel-logout`,
+        },
+      ],
+    });
+    billingDir = tempDir('billing');
+    billing = await buildBillingApp({
+      issuer: pair.server1.url,
+      jwksUrl: `http://127.0.0.1:${new URL(pair.server1.url).port}/.well-known/jwks.json`,
+      publicUrl: billingUrl,
+      sessionSecret: 'a-billing-test-secret-of-32-chars-or-more',
+      dataDir: billingDir,
+    });
+    await billing.listen({ port, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billing?.close();
+    await pair?.close();
+    if (billingDir) rmSync(billingDir, { recursive: true, force: true });
+  });
+
+  it('ends the server1 session and signs the billing app out too', async () => {
+    browser = await launchBrowser();
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    await page.goto(`${billingUrl}/`);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', pair.demoPassword);
+    await Promise.all([page.waitForURL(`${billingUrl}/`), page.click('button[type=submit]')]);
+    expect(await page.textContent('body')).toContain('hello Alice Liddell');
+    await page.goto(`${pair.server2.url}/`);
+    await page.waitForURL(`${pair.server2.url}/`);
+    expect(await page.textContent('h1')).toContain('Hello, Alice Liddell');
+    await screenshot(page, '8-signed-in-to-server2-and-billing');
+
+    await Promise.all([
+      page.waitForURL(`${pair.server2.url}/signed-out?everywhere=1`),
+      page.click('text=Sign out of everything'),
+    ]);
+    await screenshot(page, '8-signed-out-of-everything');
+    expect(await page.textContent('h1')).toContain('You have signed out of everything');
+
+    // server1's session is gone: its dashboard asks for the password.
+    await page.goto(`${pair.server1.url}/`);
+    expect(page.url()).toMatch(new RegExp(`^${pair.server1.url}/login`));
+    expect((await browser.context.cookies(pair.server1.url)).map((cookie) => cookie.name)).not.toContain(
+      's1_session',
+    );
+    // The billing app heard of it through the back-channel.
+    await expect
+      .poll(async () => (await page.goto(`${billingUrl}/me`))?.status(), { timeout: 3000 })
+      .toBe(401);
+    await screenshot(page, '8-billing-signed-out');
+  });
 });

@@ -963,3 +963,110 @@ describe('createJwksClient', () => {
     expect(() => jwksClient(options)).toThrow(new RegExp(`option "${name}"`));
   });
 });
+
+describe('revoked and removed kids (emergency revocation)', () => {
+  it('refuses a revoked kid at once, and refetches past the unknown-kid cool-down', async () => {
+    const client = jwksClient({ cacheMaxAgeMs: 60_000 });
+    const verify = verifierFor(client);
+    await client.refresh();
+    const edToken = await tokenOf(edKey);
+    expect(await verify(edToken)).toMatchObject({ ok: true });
+    // A made-up kid starts the cool-down: tokens alone could not cause another fetch for 30 s.
+    expect(await verify(await tokenOf(strangerKey))).toMatchObject({ reason: 'unknown_kid' });
+    expect(issuer.fetches()).toBe(2);
+
+    await client.revokeKids([edKey.kid]);
+
+    expect(issuer.fetches()).toBe(3);
+    // The issuer (a replica that has not reloaded yet) still publishes the key: refused anyway.
+    expect(await verify(edToken)).toMatchObject({ ok: false, reason: 'key_revoked' });
+    expect(await verify(await tokenOf(edKey))).toMatchObject({ ok: false, reason: 'key_revoked' });
+    expect(client.hasKid(edKey.kid)).toBe(false);
+    expect(await verify(await tokenOf(esKey))).toMatchObject({ ok: true });
+  });
+
+  it('keeps a revoked kid refused when the refetch and every later fetch fail: stale-if-error never brings it back', async () => {
+    const client = jwksClient({ cacheMaxAgeMs: 60_000, maxStaleMs: 600_000 });
+    const verify = verifierFor(client);
+    client.start();
+    await flush();
+    issuer.respond(failWith(500));
+
+    // A failed refetch is not the event's failure: the kid is refused either way.
+    await expect(client.revokeKids([edKey.kid])).resolves.toBeUndefined();
+    expect(client.stats().consecutiveFailures).toBe(1);
+    expect(await verify(await tokenOf(edKey))).toMatchObject({ ok: false, reason: 'key_revoked' });
+
+    // Deep in the stale window, the last good set (which still holds the key) serves the others only.
+    await advance(300_000, 5_000);
+    expect(client.isReady()).toBe(true);
+    expect(await verify(await tokenOf(esKey))).toMatchObject({ ok: true });
+    expect(await verify(await tokenOf(edKey))).toMatchObject({ ok: false, reason: 'key_revoked' });
+    expect(client.hasKid(edKey.kid)).toBe(false);
+
+    // Nor does the issuer coming back with it (a stale replica, a restored backup).
+    issuer.respond(serve(jwksOf(edKey, esKey)));
+    await client.refresh();
+    expect(await verify(await tokenOf(edKey))).toMatchObject({ ok: false, reason: 'key_revoked' });
+  });
+
+  it('keeps a kid that a successful fetch no longer lists refused while later fetches fail', async () => {
+    const client = jwksClient({ cacheMaxAgeMs: 60_000, maxStaleMs: 600_000, cooldownMs: 1_000 });
+    const verify = verifierFor(client);
+    client.start();
+    await flush();
+    const edToken = await tokenOf(edKey);
+    expect(await verify(edToken)).toMatchObject({ ok: true });
+
+    // The issuer drops the key; the next fetch sees it gone, and then the endpoint fails.
+    issuer.respond(serve(jwksOf(esKey)));
+    await client.refresh();
+    issuer.respond(failWith(503));
+
+    expect(await verify(edToken)).toMatchObject({ ok: false, reason: 'unknown_kid' });
+    // Through the stale window, with unknown-kid refetches allowed (1 s cool-down) and failing.
+    for (let step = 0; step < 10; step++) {
+      await advance(30_000, 5_000);
+      expect(await verify(await tokenOf(edKey))).toMatchObject({ ok: false, reason: 'unknown_kid' });
+      expect(client.hasKid(edKey.kid)).toBe(false);
+    }
+    expect(client.stats().consecutiveFailures).toBeGreaterThan(3);
+    expect(await verify(await tokenOf(esKey))).toMatchObject({ ok: true });
+  });
+
+  it('picks up the replacement key an event announces although unknown kids keep the cool-down busy', async () => {
+    issuer.respond(serve(jwksOf(edKey)));
+    const client = jwksClient();
+    const verify = verifierFor(client);
+    await client.refresh();
+    // An attacker's flood of made-up kids holds the cool-down...
+    expect(await verify(await tokenOf(strangerKey))).toMatchObject({ reason: 'unknown_kid' });
+    // ...when the issuer replaces its revoked key with a new one.
+    issuer.respond(serve(jwksOf(nextKey)));
+    expect(await verify(await tokenOf(nextKey))).toMatchObject({ reason: 'unknown_kid' });
+
+    await client.revokeKids([edKey.kid]);
+
+    expect(await verify(await tokenOf(nextKey))).toMatchObject({ ok: true });
+    expect(await verify(await tokenOf(edKey))).toMatchObject({ reason: 'key_revoked' });
+  });
+
+  it('waits for a fetch in flight and then fetches again, since the issuer may have changed its keys after it began', async () => {
+    const client = jwksClient();
+    const hanging = gate();
+    issuer.respond(() => ({ body: hanging.body }));
+    const first = client.refresh();
+    await flush();
+    expect(issuer.fetches()).toBe(1);
+
+    const revoking = client.revokeKids([edKey.kid]);
+    issuer.respond(serve(jwksOf(esKey, nextKey)));
+    hanging.release();
+    await first;
+    await revoking;
+
+    expect(issuer.fetches()).toBe(2);
+    expect(client.hasKid(nextKey.kid)).toBe(true);
+    expect(client.hasKid(edKey.kid)).toBe(false);
+  });
+});

@@ -3,7 +3,10 @@ import {
   createServiceApp,
   createServiceClient,
   createServiceTokenCache,
+  createVerifier,
   healthRoutes,
+  type LogoutHintClaims,
+  logoutHintVerifierOptions,
   MetricsRegistry,
 } from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
@@ -14,12 +17,14 @@ import { type Server1Config, timingInputOf } from './config.js';
 import { keysFromEnvironment } from './keys/environment-keys.js';
 import { KeyRing } from './keys/key-ring.js';
 import { rotationTiming } from './keys/key-timeline.js';
+import { ownKeySource } from './keys/own-key-source.js';
 import { startKeyMaintenance } from './keys/rotation-schedule.js';
 import { createLogoutDispatcher } from './logout/backchannel-dispatcher.js';
 import { createSignOut } from './logout/sign-out.js';
 import { createServer1Metrics } from './metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { discoveryRoutes } from './routes/discovery.js';
+import { END_SESSION_PATH, endSessionRoutes } from './routes/end-session.js';
 import { handoffRoutes } from './routes/handoff.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
@@ -96,6 +101,7 @@ async function buildOn(
     signingKey,
     retry: { baseDelayMs: config.logoutRetryBaseMs, maxDelayMs: config.logoutRetryMaxMs },
     tokenTtlSec: config.logoutTokenTtlSec,
+    reloadKeys: () => keyRing.reload(),
     requestTimeoutMs: config.logoutRequestTimeoutMs,
     ca: config.tlsCa,
     leaseMs: config.logoutDeliveryLeaseMs,
@@ -153,10 +159,35 @@ async function buildOn(
     now,
   });
   await app.register(logoutRoutes, { config, sessions, signOut });
+  // One verifier of logout hints per client (its aud), over server1's own published keys.
+  const ownKeys = ownKeySource(keyRing, now);
+  const logoutHintVerifiers = new Map(
+    config.clients.map((client) => [
+      client.id,
+      createVerifier<LogoutHintClaims>({
+        ...logoutHintVerifierOptions(),
+        issuer: config.publicUrl,
+        audience: client.id,
+        algorithms: ['EdDSA', 'ES256'],
+        keySource: ownKeys,
+        now,
+      }),
+    ]),
+  );
+  await app.register(endSessionRoutes, {
+    config,
+    sessions,
+    signOut,
+    logoutHintVerifier: (clientId: string) => {
+      const verifier = logoutHintVerifiers.get(clientId);
+      if (!verifier) throw new Error(`no logout hint verifier for client ${clientId}`);
+      return verifier;
+    },
+  });
   await app.register(dashboardRoutes, { config, sessions, activityPanel });
   await app.register(handoffRoutes, { config, sessions, keyRing, metrics, now });
   await app.register(jwksRoutes, { config, keyRing, metrics, now });
-  await app.register(discoveryRoutes, { config, metrics });
+  await app.register(discoveryRoutes, { config, metrics, endSessionPath: END_SESSION_PATH });
 
   const stopKeyMaintenance = keyRing.rotatable
     ? startKeyMaintenance({
@@ -167,6 +198,7 @@ async function buildOn(
         rotationIntervalMs: config.keyRotationIntervalMs,
         now,
         log: app.log.child({ component: 'keys' }),
+        onReload: () => dispatcher.kick(),
       })
     : () => {};
   const purge = () => {

@@ -32,6 +32,11 @@ export interface ClientRegistration {
   readonly apiUrl: string | undefined;
   /** The link on the dashboard that starts a handoff on the client's side. */
   readonly startUrl: string;
+  /**
+   * Where the end-session endpoint may send the browser back after an RP-initiated sign-out
+   * (`post_logout_redirect_uris`), compared exactly. Default: none, so no redirect back.
+   */
+  readonly postLogoutRedirectUris: readonly string[];
 }
 
 /** server1's settings, read once from the environment and frozen. */
@@ -119,6 +124,7 @@ const DEFAULT_CLIENT = {
   redirect_uris: ['http://localhost:4002/handoff/callback'],
   backchannel_logout_uri: 'http://localhost:4002/backchannel-logout',
   api_url: 'http://localhost:4002',
+  post_logout_redirect_uris: ['http://localhost:4002/logout/complete'],
 };
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -341,6 +347,10 @@ function parseClient(value: unknown, index: number): ClientRegistration {
     `${where} (${entry.id}): backchannel_logout_uri`,
   );
   const apiUrl = optionalUrl(entry.api_url, `${where} (${entry.id}): api_url`);
+  const postLogout = entry.post_logout_redirect_uris ?? [];
+  if (!Array.isArray(postLogout))
+    throw new Error(`${where} (${entry.id}): post_logout_redirect_uris must be an array`);
+  for (const uri of postLogout) checkUrl(uri, `${where} (${entry.id}): post_logout_redirect_uris`);
   const firstRedirect = new URL(redirectUris[0] as string);
   const startUrl =
     optionalUrl(entry.start_url, `${where} (${entry.id}): start_url`) ??
@@ -352,6 +362,7 @@ function parseClient(value: unknown, index: number): ClientRegistration {
     backchannelLogoutUri: backchannel,
     apiUrl: apiUrl?.replace(/\/+$/, ''),
     startUrl,
+    postLogoutRedirectUris: Object.freeze([...(postLogout as string[])]),
   });
 }
 

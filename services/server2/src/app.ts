@@ -53,6 +53,8 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     // The file server2 has always used, so an upgrade keeps its sessions and used jtis.
     databaseFile: 'server2.sqlite',
     serviceName: 'server2',
+    // "Sign out of everything" comes back here, not to `/`, which would sign the user straight in.
+    signedOutPath: '/signed-out?everywhere=1',
     algorithms: config.allowedAlgorithms,
     clockToleranceSec: config.clockToleranceSec,
     handoffMaxLifetimeSec: config.handoffMaxLifetimeSec,
@@ -83,6 +85,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     signOutToken: rp.signOutToken,
     endSession: rp.endSession,
     now,
+    issuerUrl: config.issuerUrl,
   });
   await app.register(apiRoutes, {
     authenticate: app.requireServiceToken(ACTIVITY_SCOPE),

@@ -58,6 +58,13 @@ export const REASON_MEANINGS: Readonly<Record<ReasonCode, string>> = Object.free
     'This page needs a recent sign-in, and yours is older. Start again and enter your password once more.',
   discovery_unavailable:
     "The identity service's configuration document could not be fetched or does not name the expected issuer, so sign-in cannot start. Try again in a moment.",
+  key_revoked:
+    'The token was signed with a key the identity service has revoked, so it is no longer trusted. Start again to get a token signed with a current key.',
+  invalid_post_logout_redirect_uri:
+    'The address to return to after signing out is not registered for that service, so you are not sent there.',
+  logout_hint_missing:
+    'The sign-out request did not say which session it is for, so you are asked to confirm.',
+  logout_hint_mismatch: 'The sign-out request names another session than yours, so you are asked to confirm.',
   store_unavailable:
     'The service cannot reach its database right now, so it refuses rather than guess. Try again in a moment.',
   internal_error: 'Something failed on our side. It has been logged; try again.',

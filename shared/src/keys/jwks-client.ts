@@ -14,7 +14,7 @@ import {
   resolveJwksClientOptions,
 } from './jwks-client-options.js';
 import { InvalidJwksError, importKeySet, type VerificationKey } from './jwks-keys.js';
-import { type KeyOrigin, type KeySource, KeySourceUnavailableError } from './key-source.js';
+import { type KeyOrigin, KeyRevokedError, type KeySource, KeySourceUnavailableError } from './key-source.js';
 
 /** A snapshot of a client's state, for tests, benchmarks and debugging. */
 export interface JwksClientStats {
@@ -48,7 +48,15 @@ export interface JwksClient extends KeySource {
   hasKid(kid: string): boolean;
   /** The client's counters and timestamps. */
   stats(): JwksClientStats;
+  /**
+   * Refuses these kids from now on, for good (a keys-changed event from the issuer), and
+   * refetches the set at once, past the unknown-kid cool-down. See {@link KeySource.revokeKids}.
+   */
+  revokeKids(kids: readonly string[]): Promise<void>;
 }
+
+/** Most kids a client remembers as revoked; the oldest is forgotten first. */
+export const MAX_REVOKED_KIDS = 1_000;
 
 type FetchResult = { readonly ok: true } | { readonly ok: false; readonly error: KeySourceUnavailableError };
 
@@ -87,6 +95,10 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
   let timer: unknown;
   // kid -> time until which it is refused without a fetch. Insertion order is expiry order.
   const unknownKids = new Map<string, number>();
+  // Kids the issuer revoked (keys-changed events), in insertion order. Checked before the held
+  // keys, so neither a fetch that fails (stale-if-error keeps the last good set, which may still
+  // hold the kid) nor a lagging issuer replica that still publishes it can bring it back.
+  const revokedKids = new Set<string>();
 
   const freshUntil = () => fetchedAt + freshMs;
   const staleUntil = () => freshUntil() + settings.maxStaleMs;
@@ -246,6 +258,8 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
     if (note) note.fetched = true;
     const after = now();
     if (!isUsable(after) || !keys) throw unavailable();
+    // Revoked while this lookup waited for the fetch.
+    if (revokedKids.has(kid)) throw withoutStackTrace(() => new KeyRevokedError(kid));
     const found = keys.get(kid);
     if (found) return answer(found, alg, after);
     // Only a successful fetch proves the kid is not published; a failed one proves nothing.
@@ -273,6 +287,7 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       t = now();
       if (!isUsable(t)) throw unavailable();
     }
+    if (revokedKids.has(kid)) throw withoutStackTrace(() => new KeyRevokedError(kid));
     // Known kids are answered from memory here, whatever fetch may be in flight.
     const found = keys?.get(kid);
     if (found) return answer(found, alg, t);
@@ -296,7 +311,23 @@ export function createJwksClient(options: JwksClientOptions): JwksClient {
       return { key, origin };
     },
     isReady: () => isUsable(now()),
-    hasKid: (kid) => isUsable(now()) && keys?.has(kid) === true,
+    hasKid: (kid) => isUsable(now()) && keys?.has(kid) === true && !revokedKids.has(kid),
+    async revokeKids(kids) {
+      for (const kid of kids) {
+        revokedKids.delete(kid);
+        revokedKids.add(kid);
+        unknownKids.delete(kid);
+      }
+      while (revokedKids.size > MAX_REVOKED_KIDS)
+        revokedKids.delete(revokedKids.values().next().value as string);
+      // The replacement key may be new: forget what the negative cache learnt before the event,
+      // and fetch afresh. A fetch already in flight may have started before the issuer changed
+      // its keys, so it is waited for and followed by one of our own. Neither counts against the
+      // unknown-kid cool-down, which limits fetches that tokens cause, not the issuer's events.
+      unknownKids.clear();
+      if (inflight) await inflight;
+      await fetchKeys();
+    },
     async refresh() {
       const result = await fetchKeys();
       if (!result.ok) throw result.error;

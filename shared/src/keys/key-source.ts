@@ -36,6 +36,22 @@ export interface KeySource {
   readonly getKeyWithOrigin?: (
     ...args: Parameters<JWTVerifyGetKey>
   ) => Promise<{ key: Awaited<ReturnType<JWTVerifyGetKey>>; origin: KeyOrigin }>;
+  /**
+   * Optional: refuse these kids from now on, whatever any later fetch or outage brings (the
+   * issuer revoked them: a keys-changed event), and refetch the key set at once, past any
+   * cool-down. Resolves once the refetch has settled (a failed one is not an error: the kids
+   * are refused either way).
+   */
+  revokeKids?(kids: readonly string[]): Promise<void>;
+}
+
+/** Thrown by a key source for a kid the issuer revoked (reason `key_revoked`). */
+export class KeyRevokedError extends Error {
+  readonly code = 'ERR_KEY_REVOKED';
+  constructor(kid: string) {
+    super(`the key ${kid} was revoked by the issuer`);
+    this.name = 'KeyRevokedError';
+  }
 }
 
 /** Thrown when keys cannot be had at all (JWKS endpoint down, invalid, too large). */

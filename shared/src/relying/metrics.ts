@@ -5,8 +5,13 @@ import type { RelyingStores } from './stores.js';
 /** The counters the relying side's routes increment. */
 export interface RelyingMetrics {
   readonly handoff: (labels: { outcome: 'completed' | 'rejected' }) => void;
-  readonly tokenRejected: (labels: { kind: 'handoff' | 'logout' | 'service'; reason: ReasonCode }) => void;
+  readonly tokenRejected: (labels: {
+    kind: 'handoff' | 'logout' | 'service' | 'keys-changed';
+    reason: ReasonCode;
+  }) => void;
   readonly backchannelLogout: (labels: { scope: 'session' | 'user' }) => void;
+  /** A keys-changed event was verified and its kids revoked. */
+  readonly keysRevoked: () => void;
 }
 
 /**
@@ -32,6 +37,10 @@ export function createRelyingMetrics(
     backchannelLogout: registry.counter(
       `${prefix}_backchannel_logouts_total`,
       'Back-channel logouts, by scope.',
+    ),
+    keysRevoked: registry.counter(
+      `${prefix}_keys_changed_events_total`,
+      'Keys-changed events (issuer key revocations) acted on.',
     ),
   };
 }

@@ -28,6 +28,11 @@ export interface RelyingPartyOptions {
   prefix?: string;
   /** The page a handoff returns to when it names none (and the fallback for a foreign one). Default `/`. */
   homePath?: string;
+  /**
+   * Where "sign out of everything" (POST `${prefix}/logout/everything`) lands once the issuer has
+   * ended its session too. Default `homePath`.
+   */
+  signedOutPath?: string;
   /** Cookie names before the `__Host-`/`__Secure-` prefix https adds. Default `s2_session`, `s2_handoff`. */
   cookies?: { session?: string; handoffState?: string };
   /** Shown on error pages. Default the client id. */
@@ -118,8 +123,13 @@ export interface ResolvedRelyingPartyOptions {
   readonly purgeIntervalMs: number;
   readonly activityRetentionMs: number;
   readonly txnTtlMs: number;
+  readonly signedOutPath: string;
   /** `${issuer}/handoff/authorize`; with `discovery`, the discovered one is used instead. */
   readonly authorizationEndpoint: string;
+  /** `${issuer}/logout/end-session`. */
+  readonly endSessionEndpoint: string;
+  /** `${publicUrl}${prefix}/logout/complete`: register exactly this at the issuer as a post_logout_redirect_uri. */
+  readonly postLogoutRedirectUri: string;
   /** `${publicUrl}${prefix}/handoff/callback`: register exactly this at the issuer. */
   readonly callbackUrl: string;
 }
@@ -172,6 +182,9 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
   const homePath = options.homePath ?? RELYING_PARTY_DEFAULTS.homePath;
   if (typeof homePath !== 'string' || !homePath.startsWith('/') || homePath.startsWith('//'))
     problems.push(`"homePath" must be a path of this service, got ${JSON.stringify(homePath)}`);
+  const signedOutPath = options.signedOutPath ?? homePath;
+  if (typeof signedOutPath !== 'string' || !signedOutPath.startsWith('/') || signedOutPath.startsWith('//'))
+    problems.push(`"signedOutPath" must be a path of this service, got ${JSON.stringify(signedOutPath)}`);
   const sessionCookie = options.cookies?.session ?? RELYING_PARTY_DEFAULTS.sessionCookie;
   const handoffStateCookie = options.cookies?.handoffState ?? RELYING_PARTY_DEFAULTS.handoffStateCookie;
   for (const [name, value] of [
@@ -207,6 +220,7 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
     sessionSecret: options.sessionSecret,
     prefix,
     homePath,
+    signedOutPath,
     sessionCookie,
     handoffStateCookie,
     serviceName: options.serviceName ?? options.clientId,
@@ -225,6 +239,8 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
     activityRetentionMs: positive('activityRetentionMs', RELYING_PARTY_DEFAULTS.activityRetentionMs),
     txnTtlMs: RELYING_PARTY_DEFAULTS.txnTtlMs,
     authorizationEndpoint: `${issuer}/handoff/authorize`,
+    endSessionEndpoint: `${issuer}/logout/end-session`,
+    postLogoutRedirectUri: `${publicUrl}${prefix}/logout/complete`,
     callbackUrl: `${publicUrl}${prefix}/handoff/callback`,
   };
   if (options.tlsCa !== undefined && options.jwks?.dispatcher !== undefined)

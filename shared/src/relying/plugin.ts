@@ -15,12 +15,15 @@ import { signOutToken } from '../http/sign-out-token.js';
 import { createJwksClient } from '../keys/jwks-client.js';
 import type { KeySource } from '../keys/key-source.js';
 import { type HandoffClaims, handoffVerifierOptions } from '../tokens/handoff-token.js';
+import { type KeysChangedClaims, keysChangedVerifierOptions } from '../tokens/keys-changed-token.js';
 import { type LogoutClaims, logoutVerifierOptions } from '../tokens/logout-token.js';
 import { type ServiceClaims, serviceVerifierOptions } from '../tokens/service-token.js';
 import { createVerifier } from '../tokens/verifier.js';
 import { backchannelLogoutRoute } from './backchannel-logout-route.js';
+import { endSessionRoutes } from './end-session-routes.js';
 import { checkMaxAgeSec, isRecentSignIn } from './fresh-sign-in.js';
 import { handoffRoutes } from './handoff-routes.js';
+import { createKeysChangedEvent } from './keys-changed-event.js';
 import { createRelyingMetrics } from './metrics.js';
 import {
   type RelyingPartyOptions,
@@ -96,7 +99,8 @@ declare module 'fastify' {
 
 /**
  * Makes a fastify app a relying service of a jwt-handoff issuer (docs/design.md sections 1 and 2).
- * It owns `/handoff/start`, `/handoff/callback`, `/handoff/complete` and `/backchannel-logout`
+ * It owns `/handoff/start`, `/handoff/callback`, `/handoff/complete`, `/logout/everything`,
+ * `/logout/complete` and `/backchannel-logout`
  * (under `prefix`), the three verifiers, the issuer's JWKS and its readiness, revocation, the
  * stores and their purge timer, all closed with the app.
  */
@@ -189,6 +193,11 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
     ...common,
     ...logoutVerifierOptions({ replayStore: stores.usedJtis }),
   });
+  const verifyKeysChangedToken = createVerifier<KeysChangedClaims>({
+    ...common,
+    ...keysChangedVerifierOptions({ replayStore: stores.usedJtis }),
+  });
+  const onKeysChanged = createKeysChangedEvent({ verifyKeysChangedToken, keys, metrics, now });
   const verifyServiceToken = createVerifier<ServiceClaims>({
     ...common,
     ...serviceVerifierOptions({ verifiedTokenCache: options.verifiedTokenCache }),
@@ -317,11 +326,22 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
         metrics,
         now,
       });
+      await routes.register(endSessionRoutes, {
+        clientId: settings.clientId,
+        publicUrl: settings.publicUrl,
+        endSessionEndpoint: settings.endSessionEndpoint,
+        postLogoutRedirectUri: settings.postLogoutRedirectUri,
+        signedOutPath: settings.signedOutPath,
+        sessionCookie,
+        stateCookieName: `${settings.sessionCookie}_logout`,
+        sessions,
+      });
       await routes.register(backchannelLogoutRoute, {
         verifyLogoutToken,
         sessions: stores.sessions,
         revocation,
         metrics,
+        onKeysChanged,
       });
     },
     { prefix: settings.prefix },

@@ -29,6 +29,11 @@ export interface HandoffClaims extends BaseClaims {
   sid?: string;
   name?: string;
   email?: string;
+  /**
+   * A `logout_hint+jwt` for this client and session, to pass to server1's end-session endpoint
+   * when the user signs out of everything (logout-hint-token.ts).
+   */
+  logout_hint?: string;
 }
 
 /** What a handoff token is minted from. */
@@ -47,6 +52,8 @@ export interface HandoffTokenInput {
   sid?: string;
   name?: string;
   email?: string;
+  /** A logout hint minted for the same client and session (claim `logout_hint`). */
+  logoutHint?: string;
   /** Lifetime in seconds; at most the profile's 300. */
   ttlSec: number;
   /** The clock, in milliseconds since the epoch. */
@@ -64,6 +71,7 @@ export async function mintHandoffToken(key: SigningKey, input: HandoffTokenInput
       sid: input.sid,
       name: input.name,
       email: input.email,
+      logout_hint: input.logoutHint,
     },
     {
       issuer: input.issuer,

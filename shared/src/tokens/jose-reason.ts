@@ -1,5 +1,6 @@
 import { errors } from 'jose';
 import type { TokenReason } from '../errors.js';
+import { KeyRevokedError } from '../keys/key-source.js';
 
 /**
  * Translates an error thrown inside jose (or by a key source) into a reason code (docs/design.md section 5).
@@ -7,6 +8,7 @@ import type { TokenReason } from '../errors.js';
  * returned as undefined so that the caller treats it as a bug rather than as bad input.
  */
 export function reasonForVerificationError(err: unknown): TokenReason | undefined {
+  if (err instanceof KeyRevokedError) return 'key_revoked';
   if (err instanceof errors.JWTClaimValidationFailed) {
     // "missing" and "invalid" (e.g. a string iat) describe a badly built token, not a bad time.
     if (err.reason === 'missing' || err.reason === 'invalid') return 'token_malformed';

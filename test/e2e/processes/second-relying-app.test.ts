@@ -119,6 +119,46 @@ describe('a second relying app on the plugin, next to server2', () => {
     await within(2000, async () => (await me(browser, pair.server2.url)) === 401);
   });
 
+  it("'Sign out of everything' at server2 ends server1's session and billing's, and comes back to server2", async () => {
+    const browser = new Browser();
+    await handoff(browser, billingUrl, alice());
+    await handoff(browser, pair.server2.url, alice());
+
+    const out = await signOut(browser, `${pair.server2.url}/`, '/logout/everything');
+
+    // server2 -> server1's end-session (the hint matched: no question) -> server2's /logout/complete.
+    expect(out.status).toBe(200);
+    expect(out.url).toBe(`${pair.server2.url}/signed-out?everywhere=1`);
+    expect(out.trail.map((url) => new URL(url).pathname)).toEqual([
+      '/logout/everything',
+      '/logout/end-session',
+      '/logout/complete',
+      '/signed-out',
+    ]);
+    expect(out.body).toContain('You have signed out of everything');
+    expect(await me(browser, pair.server2.url)).toBe(401);
+    const dashboard = await browser.open(`${pair.server1.url}/`);
+    expect(new URL(dashboard.url).pathname).toBe('/login');
+    await within(2000, async () => (await me(browser, billingUrl)) === 401);
+  });
+
+  it('asks before signing out when the end-session link carries no hint (a link from anywhere)', async () => {
+    const browser = new Browser();
+    await handoff(browser, billingUrl, alice());
+    const query = new URLSearchParams({
+      client_id: 'server2',
+      post_logout_redirect_uri: `${pair.server2.url}/logout/complete`,
+      state: 'from-elsewhere',
+    });
+
+    const page = await browser.open(`${pair.server1.url}/logout/end-session?${query}`);
+
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('data-reason="logout_hint_missing"');
+    expect(await me(browser, billingUrl)).toBe(200);
+    expect(new URL((await browser.open(`${pair.server1.url}/`)).url).pathname).toBe('/');
+  });
+
   it('guards its API with service tokens, challenging in its own realm', async () => {
     const response = await new Browser().fetch('GET', `${billingUrl}/api/invoices`);
     expect(response.status).toBe(401);

@@ -50,8 +50,9 @@ describe('the discovery document', () => {
     expect(a?.headers.etag).toBe(b?.headers.etag);
   });
 
-  it('names no end-session endpoint while server1 has none', async () => {
-    expect((await server.app.inject({ url: PATHS[0] })).json()).not.toHaveProperty('end_session_endpoint');
+  it('names the end-session endpoint (RP-initiated logout) under its OpenID Connect name', async () => {
+    const document = (await server.app.inject({ url: PATHS[0] })).json();
+    expect(document.end_session_endpoint).toBe(`${document.issuer}/logout/end-session`);
   });
 
   it.each(PATHS)('%s is cached like the JWKS: public max-age, ETag, a bodiless 304', async (url) => {

@@ -24,6 +24,8 @@ export const DEMO_PASSWORD = 'correct horse battery staple';
 export const PUBLIC_URL = 'http://localhost:4001';
 /** The callback registered for the `server2` client in {@link testEnv}. */
 export const SERVER2_CALLBACK = 'http://localhost:4002/handoff/callback';
+/** The post-logout address registered for the `server2` client in {@link testEnv}. */
+export const SERVER2_SIGNED_OUT = 'http://localhost:4002/logout/complete';
 
 /** CLIENTS of every test app: server2 (the default shape) and a second client with a start_url. */
 export const TEST_CLIENTS = [
@@ -34,6 +36,7 @@ export const TEST_CLIENTS = [
     // Port 1 on loopback refuses at once: no test reaches a real server2 by accident.
     backchannel_logout_uri: 'http://127.0.0.1:1/backchannel-logout',
     api_url: 'http://127.0.0.1:1',
+    post_logout_redirect_uris: [SERVER2_SIGNED_OUT],
   },
   {
     id: 'reports',

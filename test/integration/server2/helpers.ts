@@ -116,6 +116,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Replaces the local key source over {@link Server2Harness.key}. */
   keySource?: KeySource;
+  /** server1's signing key ({@link Server2Harness.key}); default: one generated for the test. */
+  key?: TestKey;
   logStream?: NodeJS.WritableStream;
   /** Where the cleanup goes (default: the running test); {@link suiteScope} for a server the tests of a block share. */
   scope?: Scope;
@@ -129,7 +131,7 @@ export interface HarnessOptions {
 export async function startServer2(options: HarnessOptions = {}): Promise<Server2Harness> {
   const scope = options.scope ?? testScope;
   const dataDir = tempDataDir('server2-it', scope);
-  const key = await generateTestKey();
+  const key = options.key ?? (await generateTestKey());
   const clock = testClock();
   const config = loadConfig({
     PUBLIC_URL,

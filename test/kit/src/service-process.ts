@@ -209,6 +209,7 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
           // in a browser's resolver (server1.test, server2.test).
           backchannel_logout_uri: `${scheme}://127.0.0.1:${port2}/backchannel-logout`,
           api_url: `${scheme}://127.0.0.1:${port2}`,
+          post_logout_redirect_uris: [`${server2Url}/logout/complete`],
         },
         ...(options.moreClients ?? []),
       ]),

@@ -1,7 +1,8 @@
-// `npm run keys -- list | rotate`: server1's signing keys, against its data directory or its
-// PostgreSQL database (DATABASE_URL), whether server1 is running or not (every running replica
-// picks a rotation up within a second). Reads the same environment as server1 (DATA_DIR,
-// DATABASE_URL, SIGNING_ALG, JWKS_MAX_AGE_SEC, ...).
+// `npm run keys -- list | rotate | revoke KID`: server1's signing keys, against its data directory
+// or its PostgreSQL database (DATABASE_URL), whether server1 is running or not (every running
+// replica picks a rotation or a revocation up within a second, and only then sends the
+// revocation's keys-changed events). Reads the same environment as server1 (DATA_DIR,
+// DATABASE_URL, SIGNING_ALG, JWKS_MAX_AGE_SEC, CLIENTS, ...).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, ConfigError } from '@jwt-handoff/shared';
@@ -9,17 +10,28 @@ import { loadConfig, type Server1Config, timingInputOf } from '../config.js';
 import { keysFromEnvironment } from '../keys/environment-keys.js';
 import { type KeyDescription, KeyRing } from '../keys/key-ring.js';
 import { rotationTiming } from '../keys/key-timeline.js';
+import { RevocationRefusedError, revokeKey } from '../keys/revoke-key.js';
 import { RotationRefusedError, rotateKeys } from '../keys/rotate-keys.js';
 import { openServer1Database } from '../stores/database.js';
 import { createSqliteKeyStore, type KeyStore } from '../stores/key-store.js';
+import {
+  createSqliteLogoutOutbox,
+  keysChangedDeliveries,
+  type LogoutOutbox,
+} from '../stores/logout-outbox.js';
 import { openPostgres } from '../stores/postgres/database.js';
 import { createPostgresKeyStore } from '../stores/postgres/key-store.js';
+import { createPostgresLogoutOutbox } from '../stores/postgres/logout-outbox.js';
 import { migrate } from '../stores/postgres/migrations.js';
 
-const USAGE = 'usage: npm run keys -- list | rotate';
+const USAGE = 'usage: npm run keys -- list | rotate | revoke KID';
 
-async function main(command: string | undefined): Promise<number> {
-  if (command !== 'list' && command !== 'rotate') {
+async function main(command: string | undefined, args: readonly string[]): Promise<number> {
+  const kid = args[0];
+  const known =
+    ((command === 'list' || command === 'rotate') && args.length === 0) ||
+    (command === 'revoke' && args.length === 1 && kid !== undefined && kid.length > 0);
+  if (!known) {
     console.error(USAGE);
     return 2;
   }
@@ -29,9 +41,9 @@ async function main(command: string | undefined): Promise<number> {
     const ring = await KeyRing.fromKeys(
       await keysFromEnvironment(config.signingKeys, config.signingAlgorithm),
     );
-    if (command === 'rotate') {
+    if (command !== 'list') {
       console.error(
-        'keys come from the environment (SIGNING_KEY): rotate them by redeploying (see docs/keys.md)',
+        `keys come from the environment (SIGNING_KEY): ${command} them by redeploying (see docs/keys.md)`,
       );
       return 1;
     }
@@ -55,6 +67,29 @@ async function main(command: string | undefined): Promise<number> {
       }
       console.log('');
     }
+    if (command === 'revoke') {
+      const result = await revokeKey(store, kid as string, { algorithm: config.signingAlgorithm, now });
+      // After the revocation is stored: an event sent for a key that still signed would make the
+      // clients refuse a key server1 goes on using. A running server1 sends them once it has
+      // reloaded its keys (within a second); a stopped one when it starts.
+      const clientIds = config.clients
+        .filter((client) => client.backchannelLogoutUri !== undefined)
+        .map((client) => client.id);
+      await opened.outbox.enqueue(
+        keysChangedDeliveries(clientIds, [result.kid]),
+        now,
+        config.logoutDeliveryMaxAgeMs,
+      );
+      console.log(`key ${result.kid} is revoked: it left the JWKS and never signs again`);
+      if (result.replacement)
+        console.log(
+          `key ${result.replacement.kid} signs from now on (${result.replacement.generated ? 'new' : 'the next key, brought forward'})`,
+        );
+      console.log(
+        `keys-changed event queued for ${clientIds.length} client(s): ${clientIds.join(', ') || '-'}`,
+      );
+      console.log('');
+    }
     const ring = await KeyRing.fromStore(store, config.signingAlgorithm, now, { generateFirstKey: false });
     printKeys(ring.describe(now), now);
     return 0;
@@ -66,7 +101,7 @@ async function main(command: string | undefined): Promise<number> {
 /** server1's key store as the configuration names it; undefined (reported) when there is none. */
 async function openKeyStore(
   config: Server1Config,
-): Promise<{ store: KeyStore; close: () => Promise<void> } | undefined> {
+): Promise<{ store: KeyStore; outbox: LogoutOutbox; close: () => Promise<void> } | undefined> {
   if (config.databaseUrl !== undefined) {
     const quiet = { warn: () => {}, info: () => {} };
     const db = await openPostgres({
@@ -82,7 +117,11 @@ async function openKeyStore(
       await db.close();
       throw err;
     }
-    return { store: createPostgresKeyStore(db), close: () => db.close() };
+    return {
+      store: createPostgresKeyStore(db),
+      outbox: createPostgresLogoutOutbox(db),
+      close: () => db.close(),
+    };
   }
   // Never create a database here: a mistyped DATA_DIR would otherwise get a fresh key listed
   // as if it were the server's.
@@ -93,6 +132,7 @@ async function openKeyStore(
   const db = openServer1Database(config.dataDir);
   return {
     store: createSqliteKeyStore(db),
+    outbox: createSqliteLogoutOutbox(db),
     close: async () => {
       db.close();
     },
@@ -124,10 +164,14 @@ function iso(ms: number): string {
   return ms === 0 ? '-' : new Date(ms).toISOString();
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (err) => {
-    if (err instanceof ConfigError || err instanceof RotationRefusedError)
+    if (
+      err instanceof ConfigError ||
+      err instanceof RotationRefusedError ||
+      err instanceof RevocationRefusedError
+    )
       console.error(`keys: ${err.message}`);
     else if (err instanceof AppError) console.error(`keys: ${err.message} (DATABASE_URL)`);
     else console.error(err);

@@ -15,6 +15,12 @@ export interface KeyMaintenanceOptions {
   rotationIntervalMs: number | undefined;
   now: () => number;
   log: FastifyBaseLogger;
+  /**
+   * Called after each reload: server1 wakes its back-channel dispatcher here, so that a
+   * keys-changed event queued by `npm run keys -- revoke` goes out as soon as this process signs
+   * with the replacement key, and not before.
+   */
+  onReload?: () => void;
 }
 
 /**
@@ -33,6 +39,7 @@ export function startKeyMaintenance(options: KeyMaintenanceOptions): () => void 
       await store.deleteDropped(now());
       if (options.rotationIntervalMs !== undefined) await rotateWhenDue(options.rotationIntervalMs);
       await keyRing.reload();
+      options.onReload?.();
     } catch (err) {
       log.error({ err }, 'key maintenance failed');
     } finally {

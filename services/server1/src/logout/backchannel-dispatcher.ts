@@ -1,4 +1,9 @@
-import { mintLogoutToken, type SigningKey, trustedCaConnectOptions } from '@jwt-handoff/shared';
+import {
+  mintKeysChangedToken,
+  mintLogoutToken,
+  type SigningKey,
+  trustedCaConnectOptions,
+} from '@jwt-handoff/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Agent, request } from 'undici';
 import type { ClientRegistration } from '../config.js';
@@ -19,8 +24,14 @@ export interface LogoutDispatcherOptions {
   issuer: string;
   signingKey: () => SigningKey;
   retry: RetryPolicy;
-  /** Lifetime of each logout token, in seconds. */
+  /** Lifetime of each logout (and keys-changed) token, in seconds. */
   tokenTtlSec: number;
+  /**
+   * Re-reads the signing keys before a keys-changed event is signed. The revocation may have
+   * been written by the CLI a moment ago: the event must be signed by the replacement key, never
+   * by the key it revokes, and go out only once this server publishes the new key set.
+   */
+  reloadKeys?: () => Promise<void>;
   /** One POST to a client may take this long. */
   requestTimeoutMs: number;
   /** PEM certificates trusted for https besides Node's default roots (TLS_CA_FILE). Default none. */
@@ -79,22 +90,14 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
       return;
     }
     // Minted per attempt, so a retried delivery never carries a stale token.
-    const token = await mintLogoutToken(options.signingKey(), {
-      issuer: options.issuer,
-      clientId: client.id,
-      sub: delivery.sub,
-      sid: delivery.sid,
-      tokensValidAfter: delivery.tokensValidAfter,
-      ttlSec: options.tokenTtlSec,
-      now: now(),
-    });
+    const form = await formOf(delivery, client.id);
     let status: number;
     try {
       const response = await request(client.backchannelLogoutUri, {
         method: 'POST',
         dispatcher: agent,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: token }).toString(),
+        body: new URLSearchParams(form).toString(),
       });
       status = response.statusCode;
       await response.body.dump();
@@ -104,7 +107,10 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
     if (status >= 200 && status < 300) {
       await outbox.delivered(delivery.id);
       options.onOutcome?.('delivered');
-      log.info({ client: client.id, attempts: delivery.attempts + 1 }, 'back-channel logout delivered');
+      log.info(
+        { client: client.id, kind: delivery.kind, attempts: delivery.attempts + 1 },
+        'back-channel logout delivered',
+      );
     } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       await outbox.delivered(delivery.id);
       options.onOutcome?.('rejected');
@@ -112,6 +118,30 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
     } else {
       await retryLater(delivery, `HTTP ${status}`);
     }
+  };
+
+  // Both kinds go to the client's one back-channel URL, each in its own field.
+  const formOf = async (delivery: LogoutDelivery, clientId: string): Promise<Record<string, string>> => {
+    if (delivery.kind === 'keys-changed') {
+      const keysChangedToken = await mintKeysChangedToken(options.signingKey(), {
+        issuer: options.issuer,
+        clientId,
+        revokedKids: delivery.revokedKids ?? [],
+        ttlSec: options.tokenTtlSec,
+        now: now(),
+      });
+      return { keys_changed_token: keysChangedToken };
+    }
+    const logoutToken = await mintLogoutToken(options.signingKey(), {
+      issuer: options.issuer,
+      clientId,
+      sub: delivery.sub,
+      sid: delivery.sid,
+      tokensValidAfter: delivery.tokensValidAfter,
+      ttlSec: options.tokenTtlSec,
+      now: now(),
+    });
+    return { logout_token: logoutToken };
   };
 
   const retryLater = async (delivery: LogoutDelivery, error: string) => {
@@ -148,6 +178,8 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
     let batch = await dueNow();
     while (batch.length > 0 && !stopped) {
       for (const delivery of batch) tried.add(delivery.id);
+      if (options.reloadKeys && batch.some((delivery) => delivery.kind === 'keys-changed'))
+        await options.reloadKeys();
       await Promise.all(
         batch.map((delivery) =>
           deliver(delivery).catch(async (err) => {

@@ -1,4 +1,10 @@
-import { AppError, mintHandoffToken, sendPage } from '@jwt-handoff/shared';
+import {
+  AppError,
+  LOGOUT_HINT_MAX_LIFETIME_SEC,
+  mintHandoffToken,
+  mintLogoutHint,
+  sendPage,
+} from '@jwt-handoff/shared';
 import type { FastifyInstance } from 'fastify';
 import type { ClientRegistration, Server1Config } from '../config.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -77,7 +83,20 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
     // session ended meanwhile records nothing and gets no token.
     if (!(await sessions.recordVisit(signedIn, client.id))) return reply.redirect(signIn, 303);
 
-    const token = await mintHandoffToken(keyRing.signingKey(now()), {
+    const key = keyRing.signingKey(now());
+    // For the client's "sign out of everything" (end-session.ts): valid while the session may live.
+    const logoutHint = await mintLogoutHint(key, {
+      issuer: config.publicUrl,
+      clientId: client.id,
+      sub: signedIn.user.id,
+      sid: signedIn.session.sid,
+      ttlSec: Math.min(
+        LOGOUT_HINT_MAX_LIFETIME_SEC,
+        Math.max(1, Math.ceil((signedIn.session.expiresAt - now()) / 1000)),
+      ),
+      now: now(),
+    });
+    const token = await mintHandoffToken(key, {
       issuer: config.publicUrl,
       clientId: client.id,
       sub: signedIn.user.id,
@@ -86,6 +105,7 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
       sid: signedIn.session.sid,
       name: signedIn.user.name,
       email: signedIn.user.email,
+      logoutHint,
       ttlSec: config.handoffTokenTtlSec,
       now: now(),
     });

@@ -68,6 +68,11 @@ const MIGRATIONS: readonly Migration[] = [
   // a re-authentication renews it without ending the session. Older rows were signed in at creation.
   `ALTER TABLE sessions ADD COLUMN auth_time INTEGER;
    UPDATE sessions SET auth_time = created_at;`,
+  // The outbox carries a second kind of event, the issuer's key revocations (keys-changed, docs/
+  // design.md section 4): `kind` tells them apart, `revoked_kids` (JSON) is the event's content.
+  // sub is '' for them: they are about the issuer's keys, not a user.
+  `ALTER TABLE logout_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'logout';
+   ALTER TABLE logout_outbox ADD COLUMN revoked_kids TEXT;`,
 ];
 
 /** Opens server1's database, `server1.sqlite` in the data directory. */

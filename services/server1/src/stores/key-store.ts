@@ -36,8 +36,24 @@ export interface KeyStore {
     retiring: ReadonlyArray<{ kid: string; retireAt: number; unpublishAt: number }>,
     now: number,
   ): Promise<boolean>;
+  /**
+   * An emergency revocation, atomically: `kid` stops signing and leaves the JWKS at `now`, and
+   * `changes` keep a key signing (see {@link RevocationChanges}). Resolves false, changing
+   * nothing, when `kid` is not a published key at `now`.
+   */
+  revoke(kid: string, now: number, changes: RevocationChanges): Promise<boolean>;
   /** Deletes keys (private halves included) that left the JWKS before `now`; returns how many. */
   deleteDropped(now: number): Promise<number>;
+}
+
+/** What a revocation changes besides the revoked key, so that a key always signs. */
+export interface RevocationChanges {
+  /** A published key that signs from now on (the revoked one was signing). */
+  readonly promote?: string;
+  /** A new key that is published and signs from now on (the revoked one was signing). */
+  readonly insert?: StoredKey;
+  /** Keys whose scheduled end is cancelled (the revoked key was the next one, due to replace them). */
+  readonly keepSigning?: readonly string[];
 }
 
 /**
@@ -116,7 +132,26 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
       return true;
     },
   );
+  const published = db.prepare<[string, number, number], { kid: string }>(
+    `SELECT kid FROM signing_keys
+     WHERE kid = ? AND publish_at <= ? AND (unpublish_at IS NULL OR unpublish_at > ?)`,
+  );
+  const drop = db.prepare('UPDATE signing_keys SET retire_at = ?, unpublish_at = ? WHERE kid = ?');
+  const promote = db.prepare(
+    'UPDATE signing_keys SET publish_at = min(publish_at, ?), sign_from = ? WHERE kid = ?',
+  );
+  const revoke = db.transaction((kid: string, now: number, changes: RevocationChanges) => {
+    if (!published.get(kid, now, now)) return false;
+    if (changes.promote !== undefined) promote.run(now, now, changes.promote);
+    if (changes.insert) insertKey(changes.insert);
+    for (const keep of changes.keepSigning ?? []) schedule.run(null, null, keep);
+    drop.run(now, now, kid);
+    return true;
+  });
   return {
+    async revoke(kid, now, changes) {
+      return revoke.immediate(kid, now, changes);
+    },
     async rotate(next, retiring, now) {
       return rotate.immediate(next, retiring, now);
     },

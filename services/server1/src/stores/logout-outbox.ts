@@ -1,14 +1,24 @@
 import type Database from 'better-sqlite3';
 
-/** One sign-out to tell one client about. */
+/**
+ * What a delivery announces: `logout` a sign-out (a `logout+jwt`), `keys-changed` the issuer's
+ * key revocation (a `keys-changed+jwt`, docs/design.md section 4).
+ */
+export type DeliveryKind = 'logout' | 'keys-changed';
+
+/** One sign-out (or key revocation) to tell one client about. */
 export interface LogoutDelivery {
   readonly id: number;
+  readonly kind: DeliveryKind;
   readonly clientId: string;
+  /** The user who signed out; '' for a keys-changed event. */
   readonly sub: string;
   /** The ended session's handle; absent for "sign out everywhere". */
   readonly sid: string | undefined;
   /** For "sign out everywhere": refuse the user's handoff tokens issued at or before (unix s). */
   readonly tokensValidAfter: number | undefined;
+  /** For keys-changed: the revoked kids. */
+  readonly revokedKids: readonly string[] | undefined;
   readonly attempts: number;
   readonly nextAttemptAt: number;
   /** Given up after this time (ms). */
@@ -16,8 +26,24 @@ export interface LogoutDelivery {
   readonly createdAt: number;
 }
 
-/** What a new delivery is made of. */
-export type NewLogoutDelivery = Pick<LogoutDelivery, 'clientId' | 'sub' | 'sid' | 'tokensValidAfter'>;
+/** What a new delivery is made of; `kind` defaults to 'logout'. */
+export type NewLogoutDelivery = Pick<LogoutDelivery, 'clientId' | 'sub' | 'sid' | 'tokensValidAfter'> &
+  Partial<Pick<LogoutDelivery, 'kind' | 'revokedKids'>>;
+
+/** A keys-changed delivery for each client: the issuer revoked `kids`. */
+export function keysChangedDeliveries(
+  clientIds: readonly string[],
+  kids: readonly string[],
+): NewLogoutDelivery[] {
+  return clientIds.map((clientId) => ({
+    kind: 'keys-changed',
+    clientId,
+    sub: '',
+    sid: undefined,
+    tokensValidAfter: undefined,
+    revokedKids: kids,
+  }));
+}
 
 /**
  * The durable queue of back-channel logout deliveries. A sign-out is written here in the same
@@ -48,6 +74,8 @@ export interface LogoutOutbox {
 
 export interface OutboxRow {
   id: number;
+  kind: string;
+  revoked_kids: string | null;
   client_id: string;
   sub: string;
   sid: string | null;
@@ -61,13 +89,23 @@ export interface OutboxRow {
 /** The SQLite {@link LogoutOutbox}. */
 export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
   const insert = db.prepare(
-    `INSERT INTO logout_outbox (client_id, sub, sid, tokens_valid_after, next_attempt_at, expires_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO logout_outbox (kind, client_id, sub, sid, tokens_valid_after, revoked_kids, next_attempt_at, expires_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertAll = db.transaction(
     (deliveries: readonly NewLogoutDelivery[], now: number, maxAgeMs: number) => {
       for (const d of deliveries) {
-        insert.run(d.clientId, d.sub, d.sid ?? null, d.tokensValidAfter ?? null, now, now + maxAgeMs, now);
+        insert.run(
+          d.kind ?? 'logout',
+          d.clientId,
+          d.sub,
+          d.sid ?? null,
+          d.tokensValidAfter ?? null,
+          d.revokedKids ? JSON.stringify(d.revokedKids) : null,
+          now,
+          now + maxAgeMs,
+          now,
+        );
       }
     },
   );
@@ -130,10 +168,12 @@ export function createSqliteLogoutOutbox(db: Database.Database): LogoutOutbox {
 export function toDelivery(row: OutboxRow): LogoutDelivery {
   return {
     id: row.id,
+    kind: row.kind === 'keys-changed' ? 'keys-changed' : 'logout',
     clientId: row.client_id,
     sub: row.sub,
     sid: row.sid ?? undefined,
     tokensValidAfter: row.tokens_valid_after ?? undefined,
+    revokedKids: row.revoked_kids === null ? undefined : (JSON.parse(row.revoked_kids) as string[]),
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     expiresAt: row.expires_at,

@@ -112,6 +112,37 @@ const AUTO_SUBMIT = 'document.forms[0].submit();';
  * setting) it runs no script at all: it shows the decoded token, where it goes and why, and
  * waits for the Continue button.
  */
+/**
+ * The end-session endpoint's question, when the client's hint did not prove that the sign-out
+ * comes from this session's own client: a form (with the session's CSRF token) that signs out of
+ * server1 and goes back to the client, and a way to stay signed in. `reason` says why it asks.
+ */
+export function endSessionConfirmPage(options: {
+  clientName: string;
+  clientId: string;
+  redirectUri: string;
+  state: string | undefined;
+  signOutToken: string;
+  reason: string;
+}): RenderedPage {
+  return renderPage({
+    service: SERVICE,
+    title: 'Sign out?',
+    body: html`<h1>Sign out of server1?</h1>
+<p data-reason="${options.reason}">${options.clientName} asks to sign you out of server1 and of every service you used through it.</p>
+<form method="post" action="/logout/end-session">
+<input type="hidden" name="csrf_token" value="${options.signOutToken}">
+<input type="hidden" name="client_id" value="${options.clientId}">
+<input type="hidden" name="post_logout_redirect_uri" value="${options.redirectUri}">
+${options.state === undefined ? '' : html`<input type="hidden" name="state" value="${options.state}">`}
+<button type="submit">Sign out</button>
+</form>
+<p><a href="/">Stay signed in</a></p>`,
+    // The form's answer redirects to the client: form-action covers the redirect too.
+    formAction: `'self' ${new URL(options.redirectUri).origin}`,
+  });
+}
+
 export function formPostPage(options: {
   action: string;
   token: string;

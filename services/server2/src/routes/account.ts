@@ -13,6 +13,8 @@ export interface AccountRoutesOptions {
   endSession: RelyingParty['endSession'];
   /** The clock, in milliseconds since the epoch: the page reads times relative to it. */
   now: () => number;
+  /** server1's URL: "sign out of everything" leads there, so the home page's forms may too. */
+  issuerUrl: string;
 }
 
 /**
@@ -21,10 +23,10 @@ export interface AccountRoutesOptions {
  * the session's sign-out token (docs/design.md section 5).
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
-  const { publicUrl, sensitiveMaxAgeSec, currentSession, signOutToken, endSession, now } = options;
+  const { publicUrl, sensitiveMaxAgeSec, currentSession, signOutToken, endSession, now, issuerUrl } = options;
 
   app.get('/', { config: { html: true }, preHandler: app.requireSession() }, async (request, reply) =>
-    sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string, now())),
+    sendPage(reply, homePage(request.relyingSession, signOutToken(request) as string, now(), issuerUrl)),
   );
 
   // A page that demands a recent sign-in: an older one goes through a handoff with max_age, and
@@ -60,7 +62,10 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return reply.redirect('/signed-out', 303);
   });
 
-  app.get('/signed-out', { config: { html: true } }, async (_request, reply) =>
-    sendPage(reply, signedOutPage()),
+  app.get('/signed-out', { config: { html: true } }, async (request, reply) =>
+    sendPage(
+      reply,
+      signedOutPage({ everywhere: (request.query as { everywhere?: unknown }).everywhere === '1' }),
+    ),
   );
 }

@@ -11,7 +11,12 @@ const TIME_CLAIMS = new Set(['auth_time', 'iat', 'exp']);
  * The signed-in home page: who you are, the claims server2 verified, what its verifier checked
  * (the session's trace), and the sign-out form with the session's sign-out token.
  */
-export function homePage(session: RelyingSession, signOutToken: string, nowMs: number): RenderedPage {
+export function homePage(
+  session: RelyingSession,
+  signOutToken: string,
+  nowMs: number,
+  issuerUrl: string,
+): RenderedPage {
   const { claims } = session;
   const rows = SHOWN_CLAIMS.filter((name) => claims[name] !== undefined).map((name) => {
     const value = claims[name];
@@ -27,7 +32,10 @@ export function homePage(session: RelyingSession, signOutToken: string, nowMs: n
 <table id="claims">${rows}</table>
 <p><a id="sensitive-link" href="/sensitive">Sensitive settings</a> (asks for a recent sign-in)</p>
 ${traceSection(session.trace, nowMs, claims.exp)}
-<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${signOutToken}"><button type="submit" class="secondary">Sign out of server2</button></form>`,
+<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf_token" value="${signOutToken}"><button type="submit" class="secondary">Sign out of server2</button></form>
+<form class="inline" method="post" action="/logout/everything"><input type="hidden" name="csrf_token" value="${signOutToken}"><button type="submit" class="secondary">Sign out of everything</button></form>`,
+    // "Sign out of everything" answers with a redirect to server1, which form-action must allow.
+    formAction: `'self' ${new URL(issuerUrl).origin}`,
   });
 }
 
@@ -55,11 +63,15 @@ export function sensitivePage(session: RelyingSession, maxAgeSec: number): Rende
 }
 
 /** Where a sign-out lands. Not `/`, which would sign the user straight back in. */
-export function signedOutPage(): RenderedPage {
+export function signedOutPage(options: { everywhere?: boolean } = {}): RenderedPage {
   return renderPage({
     service: SERVICE,
     title: 'Signed out',
-    body: html`<h1>You have signed out of server2</h1>
+    body: options.everywhere
+      ? html`<h1>You have signed out of everything</h1>
+<p>Your sessions on server2 and on server1 have ended, and the other services you used were told.</p>
+<a class="button" href="/handoff/start?return_to=%2F">Sign in with server1</a>`
+      : html`<h1>You have signed out of server2</h1>
 <p>Your session on server1 may still be open; signing in again then needs no password.</p>
 <a class="button" href="/handoff/start?return_to=%2F">Sign in with server1</a>`,
   });

@@ -78,6 +78,34 @@ export function createPostgresKeyStore(db: PostgresDatabase): KeyStore {
         return true;
       });
     },
+    // The same steps as the SQLite store's revoke, in one transaction under the timeline lock.
+    revoke(kid, now, changes) {
+      return underLock(async (client) => {
+        const { rows } = await client.query<{ kid: string }>(
+          `SELECT kid FROM signing_keys
+           WHERE kid = $1 AND publish_at <= $2 AND (unpublish_at IS NULL OR unpublish_at > $2)`,
+          [kid, now],
+        );
+        if (rows.length === 0) return false;
+        if (changes.promote !== undefined) {
+          await client.query(
+            'UPDATE signing_keys SET publish_at = LEAST(publish_at, $1), sign_from = $1 WHERE kid = $2',
+            [now, changes.promote],
+          );
+        }
+        if (changes.insert) await insertKey(client, changes.insert);
+        for (const keep of changes.keepSigning ?? []) {
+          await client.query('UPDATE signing_keys SET retire_at = NULL, unpublish_at = NULL WHERE kid = $1', [
+            keep,
+          ]);
+        }
+        await client.query('UPDATE signing_keys SET retire_at = $1, unpublish_at = $1 WHERE kid = $2', [
+          now,
+          kid,
+        ]);
+        return true;
+      });
+    },
     async deleteDropped(now) {
       const result = await db.query(
         'DELETE FROM signing_keys WHERE unpublish_at IS NOT NULL AND unpublish_at <= $1',

@@ -14,14 +14,17 @@ export function createPostgresLogoutOutbox(db: PostgresDatabase): LogoutOutbox {
     async enqueue(deliveries, now, maxAgeMs) {
       if (deliveries.length === 0) return;
       await db.query(
-        `INSERT INTO logout_outbox (client_id, sub, sid, tokens_valid_after, next_attempt_at, expires_at, created_at)
-         SELECT client_id, sub, sid, tokens_valid_after, $5, $6, $5
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(client_id, sub, sid, tokens_valid_after)`,
+        `INSERT INTO logout_outbox (kind, client_id, sub, sid, tokens_valid_after, revoked_kids, next_attempt_at, expires_at, created_at)
+         SELECT kind, client_id, sub, sid, tokens_valid_after, revoked_kids, $7, $8, $7
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+           AS d(kind, client_id, sub, sid, tokens_valid_after, revoked_kids)`,
         [
+          deliveries.map((d) => d.kind ?? 'logout'),
           deliveries.map((d) => d.clientId),
           deliveries.map((d) => d.sub),
           deliveries.map((d) => d.sid ?? null),
           deliveries.map((d) => d.tokensValidAfter ?? null),
+          deliveries.map((d) => (d.revokedKids ? JSON.stringify(d.revokedKids) : null)),
           now,
           now + maxAgeMs,
         ],

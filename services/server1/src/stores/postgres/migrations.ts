@@ -72,6 +72,10 @@ const MIGRATIONS: readonly string[] = [
   // When the user last entered their password in the session (docs/design.md, "Fresh sign-in").
   `ALTER TABLE sessions ADD COLUMN auth_time BIGINT;
    UPDATE sessions SET auth_time = created_at;`,
+  // A second kind of outbox event, the issuer's key revocations (keys-changed, docs/design.md
+  // section 4): `kind` tells them apart, `revoked_kids` (JSON) is the event's content.
+  `ALTER TABLE logout_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'logout';
+   ALTER TABLE logout_outbox ADD COLUMN revoked_kids TEXT;`,
 ];
 
 // Any constant shared by every replica: the one session-level advisory lock that serialises
