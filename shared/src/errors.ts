@@ -45,6 +45,7 @@ const OTHER_REASONS = [
   'body_too_large',
   'not_found',
   'not_ready',
+  'store_unavailable',
   'internal_error',
 ] as const;
 
@@ -107,6 +108,10 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   body_too_large: { statusCode: 413, error: 'payload_too_large' },
   not_found: { statusCode: 404, error: 'not_found' },
   not_ready: { statusCode: 503, error: 'temporarily_unavailable' },
+  // A shared store (Redis, PostgreSQL) cannot be reached: the request is refused rather than
+  // answered without its checks (a replay check skipped would accept a token twice). A 503, so
+  // that the caller may retry once the store is back.
+  store_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },
   internal_error: { statusCode: 500, error: 'server_error' },
 });
 
@@ -185,4 +190,16 @@ export function refusedToken(
   options: AppErrorOptions = {},
 ): AppError {
   return new AppError(refused.reason, refused.message, options);
+}
+
+/**
+ * Thrown by a store whose backing server cannot answer now (unreachable, timed out, refusing).
+ * The error handler answers it as `store_unavailable` (503); `cause` keeps the client's error
+ * for the log.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(store: string, cause: unknown) {
+    super(`${store} cannot be reached: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
 }

@@ -22,6 +22,7 @@ import {
   type ResolvedRelyingPartyOptions,
   resolveRelyingPartyOptions,
 } from './options.js';
+import { createRedisRelyingStores } from './redis/redis-relying-stores.js';
 import { createRevocation, type Revocation } from './revocation.js';
 import { createServiceTokenAuth } from './service-token-auth.js';
 import { createSqliteRelyingStores } from './sqlite/sqlite-relying-stores.js';
@@ -89,17 +90,31 @@ declare module 'fastify' {
 async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOptions): Promise<void> {
   const settings = resolveRelyingPartyOptions(options);
   const now = options.now ?? Date.now;
+  const sessionTimeouts = {
+    idleMs: settings.sessionIdleTimeoutMs,
+    absoluteMs: settings.sessionAbsoluteTimeoutMs,
+  };
   const stores =
     options.stores ??
-    createSqliteRelyingStores({
-      dataDir: options.dataDir as string,
-      fileName: options.databaseFile,
-      sessionTimeouts: {
-        idleMs: settings.sessionIdleTimeoutMs,
-        absoluteMs: settings.sessionAbsoluteTimeoutMs,
-      },
-      now,
-    });
+    (options.redisUrl !== undefined
+      ? createRedisRelyingStores({
+          url: options.redisUrl,
+          keyPrefix: settings.redisKeyPrefix,
+          sessionTimeouts,
+          activityRetentionMs: settings.activityRetentionMs,
+          // The outage itself is answered by every request (503) and /readyz; the log says when.
+          onConnectionEvent: (event) =>
+            event.state === 'ready'
+              ? app.log.info('the Redis store is connected')
+              : app.log.warn({ err: event.error }, 'the Redis store cannot be reached'),
+          now,
+        })
+      : createSqliteRelyingStores({
+          dataDir: options.dataDir as string,
+          fileName: options.databaseFile,
+          sessionTimeouts,
+          now,
+        }));
   const ownsStores = options.stores === undefined;
   const registry = options.metrics ?? new MetricsRegistry();
 

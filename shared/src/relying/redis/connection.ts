@@ -1,0 +1,131 @@
+import { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../../errors.js';
+
+/** Bounds on waiting for Redis, in milliseconds; see {@link REDIS_CONNECTION_DEFAULTS}. */
+export interface RedisTimeouts {
+  /** How long one connection attempt may take. */
+  connectMs: number;
+  /** How long one command may wait for its answer. */
+  commandMs: number;
+  /** The longest pause between reconnection attempts. */
+  maxReconnectDelayMs: number;
+}
+
+/** Defaults of {@link RedisTimeouts}. */
+export const REDIS_CONNECTION_DEFAULTS: Readonly<RedisTimeouts> = Object.freeze({
+  connectMs: 2_000,
+  commandMs: 1_000,
+  maxReconnectDelayMs: 1_000,
+});
+
+/** What the connection reports as it comes and goes (for logging: nothing else depends on it). */
+export type RedisConnectionEvent = { state: 'ready' } | { state: 'lost'; error: string };
+
+/** One Redis client and the key prefix every store of a relying service writes under. */
+export interface RedisConnection {
+  /** Runs `command`; any failure of Redis is rethrown as a {@link StoreUnavailableError}. */
+  run<T>(command: (client: Redis) => Promise<T>): Promise<T>;
+  /** A Lua script, loaded once and run by its hash (`EVALSHA`, falling back to `EVAL`). */
+  script(name: string, lua: string, numberOfKeys: number): RedisScript;
+  /** `prefix + key`: every key of the stores goes through this. */
+  key(...parts: string[]): string;
+  /** The number of keys matching `pattern` (a key name with a trailing `*`), by SCAN: for gauges only. */
+  countKeys(pattern: string): Promise<number>;
+  /** Whether the client is connected and Redis answered its ready check. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+/** A loaded Lua script. */
+export interface RedisScript {
+  run(keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown>;
+}
+
+/** Options of {@link connectRedis}. */
+export interface RedisConnectionOptions {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+  url: string;
+  /** Put before every key, so that several services or apps can share one Redis. */
+  keyPrefix: string;
+  timeouts?: Partial<RedisTimeouts>;
+  onEvent?: (event: RedisConnectionEvent) => void;
+}
+
+/**
+ * Connects to Redis for the relying stores. Nothing waits unboundedly: no command is queued while
+ * the connection is down (it fails at once), a command in flight gives up after `commandMs`, and
+ * a command lost with its connection is not sent again (a resent `SET NX` would report its own
+ * first write as a replay). The client keeps reconnecting in the background, so service resumes
+ * by itself when Redis returns; until then every store call fails with StoreUnavailableError and
+ * `isReady` is false.
+ */
+export function connectRedis(options: RedisConnectionOptions): RedisConnection {
+  const timeouts = { ...REDIS_CONNECTION_DEFAULTS, ...options.timeouts };
+  const client = new Redis(options.url, {
+    connectTimeout: timeouts.connectMs,
+    commandTimeout: timeouts.commandMs,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (attempt) => Math.min(attempt * 100, timeouts.maxReconnectDelayMs),
+  });
+  // Without a listener, ioredis prints every failed reconnection; with one, the outage is
+  // reported once when it starts and once when it ends.
+  let reported: 'ready' | 'lost' | undefined;
+  client.on('ready', () => {
+    reported = 'ready';
+    options.onEvent?.({ state: 'ready' });
+  });
+  client.on('error', (err: Error) => {
+    if (reported === 'lost') return;
+    reported = 'lost';
+    options.onEvent?.({ state: 'lost', error: err.message });
+  });
+
+  const prefix = options.keyPrefix;
+  const run = async <T>(command: (redis: Redis) => Promise<T>): Promise<T> => {
+    try {
+      return await command(client);
+    } catch (err) {
+      throw new StoreUnavailableError('Redis', err);
+    }
+  };
+  return {
+    run,
+    script(name, lua, numberOfKeys) {
+      client.defineCommand(name, { lua, numberOfKeys });
+      const command = (
+        client as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>
+      )[name] as (...args: Array<string | number>) => Promise<unknown>;
+      return { run: (keys, args) => run(() => command.call(client, ...keys, ...args)) };
+    },
+    key: (...parts) => prefix + parts.join(':'),
+    countKeys: (pattern) =>
+      run(async (redis) => {
+        let cursor = '0';
+        let count = 0;
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', prefix + pattern, 'COUNT', 1000);
+          cursor = next;
+          count += keys.length;
+        } while (cursor !== '0');
+        return count;
+      }),
+    isReady: () => client.status === 'ready',
+    async close() {
+      // QUIT lets Redis finish what was sent; when not connected there is nothing to finish.
+      if (client.status === 'ready') await client.quit().catch(() => undefined);
+      client.disconnect();
+    },
+  };
+}
+
+/** A MULTI's results, rethrowing the first step that failed (`exec` reports failures, not throws). */
+export function transactionResults(
+  results: Array<[Error | null, unknown]> | null,
+): Array<[Error | null, unknown]> {
+  if (results === null) throw new Error('the transaction was aborted');
+  const failed = results.find(([err]) => err !== null);
+  if (failed) throw failed[0];
+  return results;
+}
