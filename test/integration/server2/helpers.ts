@@ -116,6 +116,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Replaces the local key source over {@link Server2Harness.key}. */
   keySource?: KeySource;
+  /** The clock to run on (default: a new {@link testClock}); share server1's to run along its timeline. */
+  clock?: TestClock;
   logStream?: NodeJS.WritableStream;
   /** Where the cleanup goes (default: the running test); {@link suiteScope} for a server the tests of a block share. */
   scope?: Scope;
@@ -130,7 +132,7 @@ export async function startServer2(options: HarnessOptions = {}): Promise<Server
   const scope = options.scope ?? testScope;
   const dataDir = tempDataDir('server2-it', scope);
   const key = await generateTestKey();
-  const clock = testClock();
+  const clock = options.clock ?? testClock();
   const config = loadConfig({
     PUBLIC_URL,
     ISSUER_URL,
