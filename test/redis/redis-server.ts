@@ -26,6 +26,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty (nothing is saved). */
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open and nothing answers. */
+  pause(): void;
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void;
   /** Everything the server printed. */
   output(): string;
 }
@@ -74,10 +78,21 @@ export async function startRedisServer(scope: Scope = testScope): Promise<RedisS
       });
     });
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (!child?.kill(name)) throw new Error(`redis-server is not running (${name})`);
+  };
   scope(async () => {
+    child?.kill('SIGCONT');
     await stop();
     rmSync(dir, { recursive: true, force: true });
   });
   await start();
-  return { url: `redis://127.0.0.1:${port}`, stop, start, output: () => output };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    output: () => output,
+  };
 }

@@ -76,17 +76,43 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
     reported = 'ready';
     options.onEvent?.({ state: 'ready' });
   });
-  client.on('error', (err: Error) => {
+  const lost = (error: string) => {
     if (reported === 'lost') return;
     reported = 'lost';
-    options.onEvent?.({ state: 'lost', error: err.message });
+    options.onEvent?.({ state: 'lost', error });
+  };
+  client.on('error', (err: Error) => lost(err.message));
+  // A server that shuts down closes the connection without an error; the reconnection attempts
+  // that follow fail with one.
+  client.on('close', () => {
+    if (reported === 'ready') lost('the connection was closed');
   });
+
+  // A Redis that stops answering (paused, overloaded) keeps its connection open: the client's
+  // status stays 'ready' while every command times out. A failed command therefore marks the
+  // store not ready until a command succeeds again, which a PING every `probeMs` finds out
+  // even when no traffic comes (a replica out of the load balancer gets none).
+  let failing: NodeJS.Timeout | undefined;
+  const recovered = () => {
+    clearInterval(failing);
+    failing = undefined;
+  };
+  const failed = () => {
+    if (failing !== undefined) return;
+    failing = setInterval(() => {
+      client.ping().then(recovered, () => undefined);
+    }, timeouts.commandMs);
+    failing.unref();
+  };
 
   const prefix = options.keyPrefix;
   const run = async <T>(command: (redis: Redis) => Promise<T>): Promise<T> => {
     try {
-      return await command(client);
+      const result = await command(client);
+      if (failing !== undefined) recovered();
+      return result;
     } catch (err) {
+      failed();
       throw new StoreUnavailableError('Redis', err);
     }
   };
@@ -111,8 +137,9 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
         } while (cursor !== '0');
         return count;
       }),
-    isReady: () => client.status === 'ready',
+    isReady: () => client.status === 'ready' && failing === undefined,
     async close() {
+      recovered();
       // QUIT lets Redis finish what was sent; when not connected there is nothing to finish.
       if (client.status === 'ready') await client.quit().catch(() => undefined);
       client.disconnect();
