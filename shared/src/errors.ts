@@ -194,12 +194,20 @@ export function refusedToken(
 
 /**
  * Thrown by a store whose backing server cannot answer now (unreachable, timed out, refusing).
- * The error handler answers it as `store_unavailable` (503); `cause` keeps the client's error
- * for the log.
+ * The error handler answers it as `store_unavailable` (503). The message names only the store;
+ * `cause` keeps the client's error (addresses included) for the log. `statusCode` makes an app's
+ * own error handler, fastify's default included, answer 503 too.
  */
 export class StoreUnavailableError extends Error {
+  readonly statusCode = 503;
+
   constructor(store: string, cause: unknown) {
-    super(`${store} cannot be reached: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${store} cannot be reached`, { cause });
     this.name = 'StoreUnavailableError';
+  }
+
+  /** What the client reported, for the log. */
+  get detail(): string {
+    return this.cause instanceof Error ? this.cause.message : String(this.cause);
   }
 }

@@ -33,11 +33,15 @@ export function installErrorHandling(app: FastifyInstance, serviceName: string):
 
 /** A fastify error handler that logs, maps the error with {@link toAppError}, and renders it. */
 export function createErrorHandler(render: AppErrorRenderer) {
-  return function handleError(err: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
+  return function handleError(
+    err: FastifyError | AppError | StoreUnavailableError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
     const appError = toAppError(err);
     // An outage of a store is expected and reported by its client already: one line, no stack.
-    if (appError.reason === 'store_unavailable')
-      request.log.warn({ reason: appError.reason, err: err.message }, 'request refused: store unavailable');
+    if (err instanceof StoreUnavailableError)
+      request.log.warn({ reason: appError.reason, err: `${err.message}: ${err.detail}` }, 'request refused');
     else if (appError.statusCode >= 500) request.log.error({ err }, 'unhandled error');
     else request.log.info({ reason: appError.reason, status: appError.statusCode }, 'request refused');
     return render(appError, request, reply);

@@ -2,7 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError } from '../errors.js';
+import { AppError, StoreUnavailableError } from '../errors.js';
 import { cookieSpec } from '../http/cookie-policy.js';
 import { createErrorHandler, sendAppError } from '../http/error-handler.js';
 import { MetricsRegistry } from '../http/metrics.js';
@@ -218,7 +218,15 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   app.decorateRequest('serviceToken', null as unknown as ServiceClaims);
   app.decorate('requireSession', (guard: RequireSessionOptions = {}): preHandlerAsyncHookHandler => {
     return async function requireSession(request, reply) {
-      const session = await sessions.current(request);
+      let session: RelyingSession | undefined;
+      try {
+        session = await sessions.current(request);
+      } catch (err) {
+        // A store outage is answered the plugin's way (503 store_unavailable), not by the app's
+        // error handler, which knows nothing of the stores.
+        if (err instanceof StoreUnavailableError) return handleError(err, request, reply);
+        throw err;
+      }
       if (session) {
         request.relyingSession = session;
         return;
