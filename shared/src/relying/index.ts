@@ -11,7 +11,7 @@ export {
   REDIS_CONNECTION_DEFAULTS,
   type RedisConnectionEvent,
   type RedisTimeouts,
-} from './redis/connection.js';
+} from './redis/connection-options.js';
 export {
   createRedisRelyingStores,
   REDIS_KEY_PREFIX_PATTERN,

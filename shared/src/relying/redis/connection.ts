@@ -1,25 +1,10 @@
 import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../errors.js';
-
-/** Bounds on waiting for Redis, in milliseconds; see {@link REDIS_CONNECTION_DEFAULTS}. */
-export interface RedisTimeouts {
-  /** How long one connection attempt may take. */
-  connectMs: number;
-  /** How long one command may wait for its answer. */
-  commandMs: number;
-  /** The longest pause between reconnection attempts. */
-  maxReconnectDelayMs: number;
-}
-
-/** Defaults of {@link RedisTimeouts}. */
-export const REDIS_CONNECTION_DEFAULTS: Readonly<RedisTimeouts> = Object.freeze({
-  connectMs: 2_000,
-  commandMs: 1_000,
-  maxReconnectDelayMs: 1_000,
-});
-
-/** What the connection reports as it comes and goes (for logging: nothing else depends on it). */
-export type RedisConnectionEvent = { state: 'ready' } | { state: 'lost'; error: string };
+import {
+  REDIS_CONNECTION_DEFAULTS,
+  type RedisConnectionEvent,
+  type RedisTimeouts,
+} from './connection-options.js';
 
 /** One Redis client and the key prefix every store of a relying service writes under. */
 export interface RedisConnection {
@@ -90,7 +75,7 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
 
   // A Redis that stops answering (paused, overloaded) keeps its connection open: the client's
   // status stays 'ready' while every command times out. A failed command therefore marks the
-  // store not ready until a command succeeds again, which a PING every `probeMs` finds out
+  // store not ready until a command succeeds again, which a PING every `commandMs` finds out
   // even when no traffic comes (a replica out of the load balancer gets none).
   let failing: NodeJS.Timeout | undefined;
   const recovered = () => {

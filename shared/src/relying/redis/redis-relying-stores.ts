@@ -1,7 +1,8 @@
 import type { SessionTimeouts } from '../../http/session-cookies.js';
 import type { RelyingStores } from '../stores.js';
 import { createRedisActivityStore } from './activity-store.js';
-import { connectRedis, type RedisConnectionEvent, type RedisTimeouts } from './connection.js';
+import { connectRedis } from './connection.js';
+import type { RedisConnectionEvent, RedisTimeouts } from './connection-options.js';
 import { createRedisRevocationStore } from './revocation-store.js';
 import { createRedisSessionStore } from './session-store.js';
 import { createRedisTxnStore } from './txn-store.js';
