@@ -1,5 +1,6 @@
 import { isSessionLive, type SessionTimeouts, touchIntervalMs } from '../../http/session-cookies.js';
-import { hashSecret, randomId } from '../../http/session-id.js';
+import { hashSecret } from '../../http/session-id.js';
+import { newRelyingSession } from '../new-session.js';
 import type { RelyingSession, RelyingSessionStore } from '../stores.js';
 import type { RedisConnection } from './connection.js';
 
@@ -74,16 +75,8 @@ export function createRedisSessionStore(
   return {
     timeouts,
     async create(claims, now) {
-      const id = randomId();
-      const idHash = hashSecret(id);
-      const stored: StoredSession = {
-        sub: claims.sub,
-        sid: typeof claims.sid === 'string' ? claims.sid : undefined,
-        claims,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + timeouts.absoluteMs,
-      };
+      const { id, session } = newRelyingSession(claims, now, timeouts);
+      const { idHash, ...stored } = session;
       await create.run(
         [
           redis.key('session', idHash),
@@ -98,7 +91,7 @@ export function createRedisSessionStore(
           stored.sid === undefined ? '0' : '1',
         ],
       );
-      return { id, session: { idHash, ...stored } };
+      return { id, session };
     },
     async touch(id, now) {
       const idHash = hashSecret(id);

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { isSessionLive, type SessionTimeouts } from '../../http/session-cookies.js';
-import { hashSecret, randomId } from '../../http/session-id.js';
 import { sessionTableOperations } from '../../sqlite/session-table.js';
 import type { HandoffClaims } from '../../tokens/handoff-token.js';
+import { newRelyingSession } from '../new-session.js';
 import type { RelyingSession, RelyingSessionStore } from '../stores.js';
 
 interface SessionRow {
@@ -34,16 +34,7 @@ export function createSqliteSessionStore(
     timeouts,
     ...sessionTableOperations(db, timeouts, toSession),
     async create(claims, now) {
-      const id = randomId();
-      const session: RelyingSession = {
-        idHash: hashSecret(id),
-        sub: claims.sub,
-        sid: typeof claims.sid === 'string' ? claims.sid : undefined,
-        claims,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + timeouts.absoluteMs,
-      };
+      const { id, session } = newRelyingSession(claims, now, timeouts);
       insert.run(
         session.idHash,
         session.sub,
