@@ -7,6 +7,7 @@ export {
   SECRET_MIN_LENGTH,
   weakSecretProblem,
 } from './config/production-mode.js';
+export { type ListenTls, readListenTls, readTrustedCa } from './config/tls-files.js';
 export {
   fastifyTrustProxy,
   readTrustProxy,
@@ -49,6 +50,7 @@ export {
   metricsAccess,
   metricsTokenProblem,
 } from './http/metrics-access.js';
+export { trustedCaConnectOptions } from './http/outbound-ca.js';
 export { safeReturnTo } from './http/return-to.js';
 export { type ListenOptions, runService } from './http/run-service.js';
 export { isSameOriginRequest, secretsEqual } from './http/same-origin.js';

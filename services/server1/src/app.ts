@@ -70,6 +70,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     logStream: deps.logStream,
     trustProxy: config.trustProxy,
     bodyLimitBytes: BODY_LIMIT_BYTES,
+    tls: config.tls,
   });
 
   const registry = new MetricsRegistry();
@@ -89,6 +90,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     retry: { baseDelayMs: config.logoutRetryBaseMs, maxDelayMs: config.logoutRetryMaxMs },
     tokenTtlSec: config.logoutTokenTtlSec,
     requestTimeoutMs: config.logoutRequestTimeoutMs,
+    ca: config.tlsCa,
     now,
     log: app.log.child({ component: 'logout-dispatcher' }),
     onOutcome: (outcome) => metrics.logoutDelivery({ outcome }),
@@ -102,6 +104,7 @@ export async function buildApp(config: Server1Config, deps: Server1Deps = {}): P
     }),
     connectTimeoutMs: config.serviceCallTimeoutMs,
     responseTimeoutMs: config.serviceCallTimeoutMs,
+    ca: config.tlsCa,
   });
 
   const sessions = createSessionManager({

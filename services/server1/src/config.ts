@@ -3,9 +3,12 @@ import {
   EnvReader,
   HANDOFF_TOKEN_TTL_DEFAULT_SEC,
   HANDOFF_TOKEN_TTL_MAX_SEC,
+  type ListenTls,
   LOGOUT_PROFILE,
   metricsTokenProblem,
   ProductionMode,
+  readListenTls,
+  readTrustedCa,
   readTrustProxy,
   SERVICE_PROFILE,
   type SigningAlgorithm,
@@ -83,6 +86,10 @@ export interface Server1Config {
   readonly logoutRequestTimeoutMs: number;
   /** Whose X-Forwarded-For to believe: no one, the nearest n proxies, or the listed ones. */
   readonly trustProxy: TrustProxy;
+  /** Listen over TLS with this certificate and key (TLS_CERT_FILE, TLS_KEY_FILE); unset: plain http. */
+  readonly tls: ListenTls | undefined;
+  /** PEM certificates outbound https calls trust besides Node's default roots (TLS_CA_FILE). */
+  readonly tlsCa: readonly string[] | undefined;
   readonly logLevel: string;
   /** Opens GET /metrics to `Authorization: Bearer <token>` (METRICS_TOKEN); unset: loopback only. */
   readonly metricsToken: string | undefined;
@@ -151,6 +158,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     logoutDeliveryMaxAgeMs: read.integer('LOGOUT_DELIVERY_MAX_AGE_MS', 24 * 3_600_000, { min: 1000 }),
     logoutRequestTimeoutMs: read.integer('LOGOUT_REQUEST_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
     trustProxy: readTrustProxy(read),
+    tls: readListenTls(read, publicUrl),
+    tlsCa: readTrustedCa(read),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     metricsToken: metricsTokenFrom(read),
   };

@@ -39,6 +39,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     logStream: deps.logStream,
     trustProxy: config.trustProxy,
     bodyLimitBytes: BODY_LIMIT_BYTES,
+    tls: config.tls,
   });
   const metrics = new MetricsRegistry();
 
@@ -65,6 +66,7 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
       maxStaleMs: config.jwksMaxStaleMs,
     },
     keySource: deps.keySource,
+    ...(config.tlsCa ? { tlsCa: config.tlsCa } : {}),
     sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
     sessionAbsoluteTimeoutMs: config.sessionAbsoluteTimeoutMs,
     verifiedTokenCache: config.verifiedTokenCache && { maxEntries: config.verifiedTokenCacheMaxEntries },

@@ -2,9 +2,12 @@ import {
   EnvReader,
   HANDOFF_PROFILE,
   isRedisUrl,
+  type ListenTls,
   metricsTokenProblem,
   ProductionMode,
   REDIS_KEY_PREFIX_PATTERN,
+  readListenTls,
+  readTrustedCa,
   readTrustProxy,
   type SigningAlgorithm,
   SUPPORTED_ALGORITHMS,
@@ -53,6 +56,10 @@ export interface Server2Config {
   readonly sessionAbsoluteTimeoutMs: number;
   /** Whose X-Forwarded-For to believe: no one, the nearest n proxies, or the listed ones. */
   readonly trustProxy: TrustProxy;
+  /** Listen over TLS with this certificate and key (TLS_CERT_FILE, TLS_KEY_FILE); unset: plain http. */
+  readonly tls: ListenTls | undefined;
+  /** PEM certificates outbound https calls trust besides Node's default roots (TLS_CA_FILE). */
+  readonly tlsCa: readonly string[] | undefined;
   readonly logLevel: string;
   /** Whether verified service tokens are cached until they expire (VERIFIED_TOKEN_CACHE). */
   readonly verifiedTokenCache: boolean;
@@ -78,10 +85,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       read.problem('ALLOWED_ALGS', `lists "${alg}"; allowed are ${SUPPORTED_ALGORITHMS.join(', ')}`);
     }
   }
+  const publicUrl = read.baseUrl('PUBLIC_URL', 'http://localhost:4002');
   const config: Server2Config = {
     port: read.integer('PORT', 4002, { min: 0, max: 65535 }),
     host: read.string('HOST', '127.0.0.1'),
-    publicUrl: read.baseUrl('PUBLIC_URL', 'http://localhost:4002'),
+    publicUrl,
     clientId: read.string('CLIENT_ID', 'server2'),
     issuerUrl,
     jwksUrl: jwksUrl(read, issuerUrl),
@@ -103,6 +111,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     sessionIdleTimeoutMs: read.integer('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, { min: 1000 }),
     sessionAbsoluteTimeoutMs: read.integer('SESSION_ABSOLUTE_TIMEOUT_MS', 12 * 3_600_000, { min: 1000 }),
     trustProxy: readTrustProxy(read),
+    tls: readListenTls(read, publicUrl),
+    tlsCa: readTrustedCa(read),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     verifiedTokenCache: read.boolean('VERIFIED_TOKEN_CACHE', true),
     verifiedTokenCacheMaxEntries: read.integer('VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, {

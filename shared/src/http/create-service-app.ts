@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { ListenTls } from '../config/tls-files.js';
 import { fastifyTrustProxy, type TrustProxy } from '../config/trust-proxy.js';
 import { createErrorHandler, installErrorHandling, sendAppError } from './error-handler.js';
 import { loggerOptions } from './logger-options.js';
@@ -21,6 +22,8 @@ export interface ServiceAppOptions {
   bodyLimitBytes: number;
   /** Signs cookies that need it (server2's s2_handoff). */
   cookieSecret?: string | undefined;
+  /** Listen over TLS with this certificate and key (TLS_CERT_FILE, TLS_KEY_FILE); default plain http. */
+  tls?: ListenTls | undefined;
 }
 
 /**
@@ -33,6 +36,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   const logger = loggerOptions(options.logLevel) as Record<string, unknown>;
   const headers = securityHeaders(options.publicUrl);
   const app = Fastify({
+    // TLS 1.2 and 1.3 only (Node's default minimum), with Node's default ciphers.
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     logger: options.logStream ? { ...logger, stream: options.logStream } : logger,
     trustProxy: fastifyTrustProxy(options.trustProxy),
     bodyLimit: options.bodyLimitBytes,

@@ -54,6 +54,11 @@ export interface RelyingPartyOptions {
   jwks?: Omit<JwksClientOptions, 'url' | 'metrics' | 'metricPrefix' | 'onFetchError' | 'now' | 'autoStart'>;
   /** Where keys come from instead of the JWKS URL (tests; keys held locally). */
   keySource?: KeySource;
+  /**
+   * PEM certificates the JWKS fetch trusts besides Node's default roots, for an issuer certified
+   * by a private CA (server2 reads them from TLS_CA_FILE with `readTrustedCa`). Default none.
+   */
+  tlsCa?: readonly string[];
   /** Session idle timeout of the default stores, in milliseconds. Default 30 minutes. */
   sessionIdleTimeoutMs?: number;
   /** Session absolute timeout of the default stores, in milliseconds. Default 12 hours. */
@@ -221,6 +226,13 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
     authorizationEndpoint: `${issuer}/handoff/authorize`,
     callbackUrl: `${publicUrl}${prefix}/handoff/callback`,
   };
+  if (options.tlsCa !== undefined && options.jwks?.dispatcher !== undefined)
+    problems.push('"tlsCa" and "jwks.dispatcher" cannot both be given: set the CA on your dispatcher');
+  if (
+    options.tlsCa !== undefined &&
+    !options.tlsCa.every((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))
+  )
+    problems.push('"tlsCa" must be a list of PEM certificates');
   if (problems.length > 0) throw new TypeError(`relyingParty options: ${problems.join('; ')}`);
   return Object.freeze(resolved);
 }

@@ -2,10 +2,12 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { Agent } from 'undici';
 import { AppError, StoreUnavailableError } from '../errors.js';
 import { cookieSpec } from '../http/cookie-policy.js';
 import { createErrorHandler, sendAppError } from '../http/error-handler.js';
 import { MetricsRegistry } from '../http/metrics.js';
+import { trustedCaConnectOptions } from '../http/outbound-ca.js';
 import { createSessionCookies } from '../http/session-cookies.js';
 import { signOutToken } from '../http/sign-out-token.js';
 import { createJwksClient } from '../keys/jwks-client.js';
@@ -120,10 +122,15 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
 
   // The issuer's keys: prefetched once the app is ready, refreshed in the background before they
   // expire, served stale for a bounded time when the issuer is unreachable (docs/keys.md).
+  const caDispatcher =
+    options.keySource || !options.tlsCa
+      ? undefined
+      : new Agent({ connect: trustedCaConnectOptions(options.tlsCa) });
   const jwks = options.keySource
     ? undefined
     : createJwksClient({
         ...options.jwks,
+        ...(caDispatcher ? { dispatcher: caDispatcher } : {}),
         url: settings.jwksUrl,
         metrics: registry,
         metricPrefix: `${settings.metricPrefix}_jwks`,
@@ -293,6 +300,7 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer);
     await jwks?.close();
+    await caDispatcher?.close();
     if (ownsStores) await stores.close?.();
   });
 }

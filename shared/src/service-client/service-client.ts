@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { trustedCaConnectOptions } from '../http/outbound-ca.js';
 import type { ServiceTokenSource } from './service-token-cache.js';
 
 /** Options of {@link createServiceClient}. All durations in milliseconds. */
@@ -11,6 +12,8 @@ export interface ServiceClientOptions {
   responseTimeoutMs?: number;
   /** The largest response body read, in bytes. Default 1 MiB. */
   maxResponseBytes?: number;
+  /** PEM certificates trusted for https besides Node's default roots (TLS_CA_FILE). Default none. */
+  ca?: readonly string[] | undefined;
 }
 
 /** One call's target and authorisation. */
@@ -59,7 +62,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   const responseTimeout = options.responseTimeoutMs ?? 2_000;
   const maxBytes = options.maxResponseBytes ?? 1024 * 1024;
   const agent = new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? 1_000 },
+    connect: { timeout: options.connectTimeoutMs ?? 1_000, ...trustedCaConnectOptions(options.ca) },
     headersTimeout: responseTimeout,
     bodyTimeout: responseTimeout,
     keepAliveTimeout: 10_000,

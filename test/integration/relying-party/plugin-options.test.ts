@@ -1,9 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalKeySource, type RelyingPartyOptions, relyingParty } from '@jwt-handoff/shared';
-import { generateTestKey, mintToken, type TestClock, type TestKey, testClock } from '@jwt-handoff/testkit';
+import {
+  createTestCa,
+  generateTestKey,
+  jwksOf,
+  mintToken,
+  type TestClock,
+  type TestKey,
+  testClock,
+  within,
+} from '@jwt-handoff/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Agent } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { handoffClaims, ISSUER_URL } from '../server2/helpers.js';
 
@@ -205,3 +217,88 @@ describe('the relyingParty plugin on a bare fastify app', () => {
     expect(payload.r).toBe('/dashboard');
   });
 });
+
+describe('the relyingParty plugin fetching the JWKS from an issuer with a private CA (tlsCa)', () => {
+  /** An https issuer on loopback, certified by a CA made for the test, serving `key`'s JWKS. */
+  async function privateCaIssuer() {
+    const ca = createTestCa('issuer');
+    const { certFile, keyFile } = ca.issue('issuer', ['127.0.0.1']);
+    const key = await generateTestKey();
+    const server = createHttpsServer(
+      { cert: readFileSync(certFile), key: readFileSync(keyFile) },
+      (_request, response) => {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(jwksOf(key)));
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      ca.remove();
+    });
+    const jwksUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+    return { ca, jwksUrl };
+  }
+
+  /** A bare app on the plugin, listening, whose keys come from `jwksUrl`. */
+  async function fetchingApp(jwksUrl: string, tlsCa: readonly string[] | undefined) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relying-plugin-'));
+    const app = Fastify();
+    onTestFinished(async () => {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    await app.register(relyingParty, {
+      issuer: ISSUER_URL,
+      clientId: 'server2',
+      publicUrl: PUBLIC_URL,
+      sessionSecret: SECRET,
+      dataDir,
+      jwksUrl,
+      jwks: { timeoutMs: 2000, cooldownMs: 0 },
+      ...(tlsCa ? { tlsCa } : {}),
+    });
+    await app.ready();
+    return app;
+  }
+
+  it('is ready once it holds the keys, trusting the CA it was given', async () => {
+    const { ca, jwksUrl } = await privateCaIssuer();
+    const app = await fetchingApp(jwksUrl, [readFileSync(ca.caFile, 'utf8')]);
+
+    await within(5000, async () => app.relyingParty.isReady());
+  });
+
+  it('without the CA, cannot fetch the keys and stays not ready', async () => {
+    const { jwksUrl } = await privateCaIssuer();
+    const app = await fetchingApp(jwksUrl, undefined);
+
+    await within(5000, async () => !app.relyingParty.keys.isReady() && (await jwksFailed(app)));
+    expect(app.relyingParty.isReady()).toBe(false);
+  });
+
+  it('refuses tlsCa that is not PEM, and tlsCa beside its own jwks.dispatcher', async () => {
+    const app = Fastify();
+    onTestFinished(() => app.close());
+    const registering = app
+      .register(relyingParty, {
+        issuer: ISSUER_URL,
+        clientId: 'server2',
+        publicUrl: PUBLIC_URL,
+        sessionSecret: SECRET,
+        dataDir: '/nonexistent',
+        tlsCa: ['not a certificate'],
+        jwks: { dispatcher: new Agent() },
+      })
+      .ready();
+    await expect(registering).rejects.toThrow(
+      /"tlsCa" and "jwks.dispatcher" cannot both be given.*"tlsCa" must be a list of PEM certificates/,
+    );
+  });
+});
+
+/** Whether the app's JWKS client has recorded a failed fetch (its metrics say so). */
+async function jwksFailed(app: FastifyInstance): Promise<boolean> {
+  return /_jwks_fetches_total\{outcome="error"\} [1-9]/.test(await app.relyingParty.metrics.render());
+}

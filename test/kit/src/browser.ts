@@ -1,3 +1,4 @@
+import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import { CookieJar } from './cookie-jar.js';
 import { type ParsedForm, parseForms } from './html-form.js';
 
@@ -21,6 +22,12 @@ const MAX_REDIRECTS = 10;
  */
 export class Browser {
   readonly cookies = new CookieJar();
+
+  /**
+   * @param options.dispatcher an undici dispatcher to send through (e.g. a `testAgent` trusting a
+   *   test CA and resolving test host names); default Node's global fetch.
+   */
+  constructor(private readonly options: { dispatcher?: Dispatcher } = {}) {}
 
   /** Opens `url` and follows redirects to the final page. */
   open(url: string, init: { headers?: Record<string, string> } = {}): Promise<Page> {
@@ -50,9 +57,9 @@ export class Browser {
     headers: Record<string, string> = {},
   ): Promise<Page> {
     const cookie = this.cookies.header(url);
-    const response = await fetch(url, {
+    const init = {
       method,
-      redirect: 'manual',
+      redirect: 'manual' as const,
       headers: {
         accept: 'text/html,application/json',
         ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
@@ -60,7 +67,12 @@ export class Browser {
         ...headers,
       },
       body,
-    });
+    };
+    const { dispatcher } = this.options;
+    // undici's own fetch with its dispatcher: Node's bundled fetch is another undici version.
+    const response = dispatcher
+      ? ((await undiciFetch(url, { ...init, dispatcher })) as unknown as Response)
+      : await fetch(url, init);
     this.cookies.store({ url, setCookies: response.headers.getSetCookie() });
     return {
       url,

@@ -11,6 +11,7 @@ export {
   freePort,
   type KeysCliRun,
   type PairOptions,
+  type PairTlsFiles,
   runKeysCommand,
   type ServicePair,
   type ServiceProcess,
@@ -20,4 +21,6 @@ export {
 } from './service-process.js';
 export { parseSetCookie, type SetCookie, setCookieHeaders, setCookieOf, setCookiesOf } from './set-cookie.js';
 export { type E2eTarget, e2eTarget } from './targets.js';
+export { createTestCa, type TestCa, type TestCertificate } from './test-ca.js';
+export { type TestAgentOptions, testAgent } from './tls-client.js';
 export { generateTestKey, jwksOf, mintToken, segment, segmentsOf, type TestKey } from './tokens.js';

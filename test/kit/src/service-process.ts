@@ -4,6 +4,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch as undiciFetch } from 'undici';
+
+// The readiness probe of a service listening over TLS only waits for it to answer: it accepts
+// any certificate, because the tests check the service's certificate themselves, by name.
+const READINESS_PROBE_AGENT = new Agent({ connect: { rejectUnauthorized: false } });
 
 /** A service running as a real process on a loopback port. */
 export interface ServiceProcess {
@@ -46,7 +51,8 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const main = fileURLToPath(new URL('./main.js', import.meta.resolve(`@jwt-handoff/${name}`)));
   const url = env.PUBLIC_URL as string;
-  const readyUrl = `http://127.0.0.1:${env.PORT}${options.readyPath ?? '/readyz'}`;
+  const scheme = env.TLS_CERT_FILE ? 'https' : 'http';
+  const readyUrl = `${scheme}://127.0.0.1:${env.PORT}${options.readyPath ?? '/readyz'}`;
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -90,7 +96,9 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
     if (child.exitCode !== null)
       throw new Error(`${url}: the process exited (${child.exitCode}):\n${output()}`);
     try {
-      const response = await fetch(url);
+      const response = url.startsWith('https:')
+        ? await undiciFetch(url, { dispatcher: READINESS_PROBE_AGENT })
+        : await fetch(url);
       if (response.status === 200) return;
     } catch {
       // not listening yet
@@ -119,13 +127,44 @@ export interface PairOptions {
   server2Host?: string;
   /** More clients registered at server1 (CLIENTS entries), e.g. a second relying app. */
   moreClients?: ReadonlyArray<Record<string, unknown>>;
+  /**
+   * Serve both over https, each with its certificate (for its host name and 127.0.0.1) and
+   * trusting `caFile` for its calls to the other (TLS_CA_FILE); default plain http.
+   */
+  https?: { server1: PairTlsFiles; server2: PairTlsFiles };
+  /**
+   * The URLs browsers use when something stands in front of the services (a proxy): their
+   * PUBLIC_URL, the registered callback and server2's ISSUER_URL. Default each service's own
+   * address. Calls between the services still go straight to the loopback ports.
+   */
+  publicUrls?: { server1: string; server2: string };
+}
+
+/** One service's TLS files in {@link PairOptions.https}. */
+export interface PairTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The CA it trusts for its outbound calls besides the default roots; unset: none. */
+  readonly caFile?: string | undefined;
+}
+
+function tlsEnv(files: PairTlsFiles | undefined): Record<string, string> {
+  if (!files) return {};
+  return {
+    TLS_CERT_FILE: files.certFile,
+    TLS_KEY_FILE: files.keyFile,
+    ...(files.caFile ? { TLS_CA_FILE: files.caFile } : {}),
+  };
 }
 
 /** Starts server1, then server2 pointed at it, as a user of the README would. */
 export async function startPair(options: PairOptions = {}): Promise<ServicePair> {
   const [port1, port2] = [await freePort(), await freePort()];
-  const server1Url = `http://${options.server1Host ?? 'localhost'}:${port1}`;
-  const server2Url = `http://${options.server2Host ?? 'localhost'}:${port2}`;
+  const scheme = options.https ? 'https' : 'http';
+  const server1Url =
+    options.publicUrls?.server1 ?? `${scheme}://${options.server1Host ?? 'localhost'}:${port1}`;
+  const server2Url =
+    options.publicUrls?.server2 ?? `${scheme}://${options.server2Host ?? 'localhost'}:${port2}`;
   const dirs = [tempDir('server1'), tempDir('server2')] as const;
   const demoPassword = 'e2e-demo-password';
   const server1 = await startService('server1', {
@@ -140,19 +179,21 @@ export async function startPair(options: PairOptions = {}): Promise<ServicePair>
         redirect_uris: [`${server2Url}/handoff/callback`],
         // Server-to-server calls use the loopback address: the public host names may exist only
         // in a browser's resolver (server1.test, server2.test).
-        backchannel_logout_uri: `http://127.0.0.1:${port2}/backchannel-logout`,
-        api_url: `http://127.0.0.1:${port2}`,
+        backchannel_logout_uri: `${scheme}://127.0.0.1:${port2}/backchannel-logout`,
+        api_url: `${scheme}://127.0.0.1:${port2}`,
       },
       ...(options.moreClients ?? []),
     ]),
+    ...tlsEnv(options.https?.server1),
     ...options.server1Env,
   });
   const server2 = await startService('server2', {
     PORT: String(port2),
     PUBLIC_URL: server2Url,
     ISSUER_URL: server1Url,
-    JWKS_URL: `http://127.0.0.1:${port1}/.well-known/jwks.json`,
+    JWKS_URL: `${scheme}://127.0.0.1:${port1}/.well-known/jwks.json`,
     DATA_DIR: dirs[1],
+    ...tlsEnv(options.https?.server2),
     ...options.server2Env,
   });
   return {

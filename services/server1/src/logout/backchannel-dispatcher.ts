@@ -1,4 +1,4 @@
-import { mintLogoutToken, type SigningKey } from '@jwt-handoff/shared';
+import { mintLogoutToken, type SigningKey, trustedCaConnectOptions } from '@jwt-handoff/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Agent, request } from 'undici';
 import type { ClientRegistration } from '../config.js';
@@ -23,6 +23,8 @@ export interface LogoutDispatcherOptions {
   tokenTtlSec: number;
   /** One POST to a client may take this long. */
   requestTimeoutMs: number;
+  /** PEM certificates trusted for https besides Node's default roots (TLS_CA_FILE). Default none. */
+  ca?: readonly string[] | undefined;
   now: () => number;
   log: FastifyBaseLogger;
   /** Counts each attempt's outcome (for /metrics). */
@@ -55,7 +57,7 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
   const random = options.random ?? Math.random;
   const clients = new Map(options.clients.map((client) => [client.id, client]));
   const agent = new Agent({
-    connect: { timeout: options.requestTimeoutMs },
+    connect: { timeout: options.requestTimeoutMs, ...trustedCaConnectOptions(options.ca) },
     headersTimeout: options.requestTimeoutMs,
     bodyTimeout: options.requestTimeoutMs,
   });

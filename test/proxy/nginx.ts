@@ -1,0 +1,161 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '@jwt-handoff/testkit';
+
+/** The nginx configuration that docs/deployment.md shows, filled in by the tests. */
+export const NGINX_TEMPLATE = fileURLToPath(
+  new URL('../../deploy/nginx/jwt-handoff.conf.template', import.meta.url),
+);
+
+const NGINX_BINARIES = ['/usr/sbin/nginx', 'nginx'];
+
+/** A running nginx, started by {@link startNginx}. */
+export interface RunningNginx {
+  /** Its prefix folder: configuration, logs, pid file, temp files. */
+  readonly dir: string;
+  /** The access log's lines so far, each `host upstream_addr status remote_addr` (see {@link startNginx}). */
+  accessLog(): string[];
+  /** Stops it (SIGQUIT: finish the requests in flight) and deletes its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Fills in the `${NAME}` placeholders of `template` from `values` (outside comments); a placeholder without a value
+ * throws, so a template and its users cannot drift apart unnoticed.
+ */
+export function renderTemplate(template: string, values: Readonly<Record<string, string>>): string {
+  return template
+    .split('\n')
+    .map((line) =>
+      // Comments name the placeholders too; they are left as they are.
+      line.trimStart().startsWith('#')
+        ? line
+        : line.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
+            const value = values[name];
+            if (value === undefined) throw new Error(`the nginx template needs a value for \${${name}}`);
+            return value;
+          }),
+    )
+    .join('\n');
+}
+
+/**
+ * Starts nginx in the foreground as a child process, with everything in a new temporary prefix
+ * folder (pid file, error and access logs, temp files), so that it needs neither root nor
+ * /etc/nginx. The site configuration is deploy/nginx's template filled with `values`; the
+ * access log records which replica answered each request. Throws, saying what to install, when
+ * nginx is missing; resolves once `httpsPort` accepts connections.
+ */
+export async function startNginx(values: Readonly<Record<string, string>>): Promise<RunningNginx> {
+  const binary = findNginx();
+  const dir = tempDir('nginx');
+  // nginx's workers run as `nobody` when started by root: they must reach their temp folders.
+  chmodSync(dir, 0o755);
+  const site = renderTemplate(readFileSync(NGINX_TEMPLATE, 'utf8'), values);
+  writeFileSync(join(dir, 'jwt-handoff.conf'), site);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    [
+      'worker_processes 1;',
+      'daemon off;',
+      `pid ${dir}/nginx.pid;`,
+      `error_log ${dir}/error.log warn;`,
+      'events { worker_connections 256; }',
+      'http {',
+      "  log_format upstreams '$host $upstream_addr $status $remote_addr';",
+      `  access_log ${dir}/access.log upstreams;`,
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+        (kind) => `  ${kind}_temp_path ${dir}/${kind}_temp;`,
+      ),
+      `  include ${dir}/jwt-handoff.conf;`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  // -e: the error log before the configuration is read, which is otherwise /var/log/nginx.
+  const args = ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')];
+  try {
+    execFileSync(binary, [...args, '-t'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw new Error(`nginx -t refused the configuration:\n${(err as { stderr?: Buffer }).stderr}\n${site}`);
+  }
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const running: RunningNginx = {
+    dir,
+    accessLog: () => readLines(join(dir, 'access.log')),
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitForPort(
+      Number(values.HTTPS_PORT),
+      child,
+      () => `${output}${readLines(join(dir, 'error.log')).join('\n')}`,
+    );
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
+  return running;
+}
+
+function findNginx(): string {
+  for (const candidate of NGINX_BINARIES) {
+    try {
+      execFileSync(candidate, ['-v'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(
+    'nginx is not installed: the proxy suite needs it (apt-get install nginx-light); .ci/run installs it',
+  );
+}
+
+function readLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}):\n${output()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nginx did not listen on ${port} within 10 s:\n${output()}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGQUIT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
