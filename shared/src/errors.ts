@@ -132,8 +132,9 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonSpec>> = Object.freeze({
   body_too_large: { statusCode: 413, error: 'payload_too_large' },
   not_found: { statusCode: 404, error: 'not_found' },
   not_ready: { statusCode: 503, error: 'temporarily_unavailable' },
-  // A store the request needs (PostgreSQL, Redis) cannot be reached: the service fails closed,
-  // and the caller may try again once it is back.
+  // A shared store (Redis, PostgreSQL) cannot be reached: the request is refused rather than
+  // answered without its checks (a replay check skipped would accept a token twice). A 503, so
+  // that the caller may retry once the store is back.
   store_unavailable: { statusCode: 503, error: 'temporarily_unavailable' },
   internal_error: { statusCode: 500, error: 'server_error' },
 });
@@ -213,4 +214,24 @@ export function refusedToken(
   options: AppErrorOptions = {},
 ): AppError {
   return new AppError(refused.reason, refused.message, options);
+}
+
+/**
+ * Thrown by a store whose backing server cannot answer now (unreachable, timed out, refusing).
+ * The error handler answers it as `store_unavailable` (503). The message names only the store;
+ * `cause` keeps the client's error (addresses included) for the log. `statusCode` makes an app's
+ * own error handler, fastify's default included, answer 503 too.
+ */
+export class StoreUnavailableError extends Error {
+  readonly statusCode = 503;
+
+  constructor(store: string, cause: unknown) {
+    super(`${store} cannot be reached`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+
+  /** What the client reported, for the log. */
+  get detail(): string {
+    return this.cause instanceof Error ? this.cause.message : String(this.cause);
+  }
 }

@@ -129,6 +129,35 @@ describe('signing keys across replicas', () => {
     expect(await view(a.app, jar)).toEqual(rotated);
   });
 
+  it('sees `npm run keys -- revoke` at both replicas: the key leaves both JWKS, neither signs with it, one event per client queued', async () => {
+    const { a, b, clock, databaseUrl } = await startReplicas({ env });
+    const jar = new CookieJar();
+    await signIn(a.app, jar);
+    const before = await view(a.app, jar);
+    const revoked = before.signsWith as string;
+
+    const run = await runKeysCli(a.dataDir, ['revoke', revoked], {
+      env: { ...env, DATABASE_URL: databaseUrl },
+      clock,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`key ${revoked} is revoked`);
+
+    for (const app of [a.app, b.app]) {
+      await waitFor(
+        'the revoked key gone from the JWKS',
+        async () => !(await publishedKids(app)).includes(revoked),
+        5000,
+      );
+    }
+    const after = await view(a.app, jar);
+    expect(after.signsWith).not.toBe(revoked);
+    expect(await view(b.app, jar)).toEqual(after);
+    // The keys-changed events wait in the shared outbox (the fake CLIENTS of these replicas
+    // have back-channel URLs), as the CLI's output says; a dispatcher sends each once.
+    expect(run.stdout).toMatch(/keys-changed event queued for \d+ client/);
+  });
+
   it('makes one key when both replicas reach a scheduled rotation together', async () => {
     const { a, b, clock, databaseUrl } = await startReplicas({
       env: { ...env, KEY_ROTATION_INTERVAL: '1m' },

@@ -50,6 +50,8 @@ export async function buildApp(config: Server2Config, deps: Server2Deps = {}): P
     publicUrl: config.publicUrl,
     sessionSecret: resolveSessionSecret(config.sessionSecret, config.dataDir),
     dataDir: config.dataDir,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix,
     // The file server2 has always used, so an upgrade keeps its sessions and used jtis.
     databaseFile: 'server2.sqlite',
     serviceName: 'server2',

@@ -1,9 +1,11 @@
 import {
   EnvReader,
   HANDOFF_PROFILE,
+  isRedisUrl,
   type ListenTls,
   metricsTokenProblem,
   ProductionMode,
+  REDIS_KEY_PREFIX_PATTERN,
   readListenTls,
   readTrustedCa,
   readTrustProxy,
@@ -36,6 +38,13 @@ export interface Server2Config {
   readonly jwksUrl: string | undefined;
   /** Holds the SQLite database (sessions, used jtis, pending txns) and, if generated, the secret. */
   readonly dataDir: string;
+  /**
+   * REDIS_URL: when set, the stores live in this Redis, shared by every replica, instead of
+   * SQLite in `dataDir` (docs/deployment.md). Unset by default.
+   */
+  readonly redisUrl: string | undefined;
+  /** REDIS_KEY_PREFIX: put before every key in Redis. Default `jwt-handoff:server2:`. */
+  readonly redisKeyPrefix: string;
   /** Signs the s2_handoff cookie; generated and kept in the data directory when unset (not in production). */
   readonly sessionSecret: string | undefined;
   /** Algorithms the verifier accepts. */
@@ -98,6 +107,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     issuerDiscovery,
     jwksUrl: jwksUrl(read, issuerUrl, issuerDiscovery),
     dataDir: read.string('DATA_DIR', 'data/server2'),
+    redisUrl: redisUrlFrom(read),
+    redisKeyPrefix: read.string('REDIS_KEY_PREFIX', 'jwt-handoff:server2:'),
     sessionSecret,
     allowedAlgorithms: Object.freeze(algorithms as SigningAlgorithm[]),
     clockToleranceSec: read.integer('CLOCK_TOLERANCE_SEC', 5, { min: 0, max: 60 }),
@@ -124,6 +135,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     metricsToken: metricsTokenFrom(read),
     sensitiveMaxAgeSec: read.integer('SENSITIVE_MAX_AGE_SEC', 300, { min: 0, max: 86_400 }),
   };
+  if (!REDIS_KEY_PREFIX_PATTERN.test(config.redisKeyPrefix))
+    read.problem('REDIS_KEY_PREFIX', 'must be 1-100 letters, digits, ".", "_", ":" or "-"');
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.clientId)) {
     read.problem('CLIENT_ID', 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
   }
@@ -173,4 +186,12 @@ function metricsTokenFrom(read: EnvReader): string | undefined {
   const problem = token === undefined ? undefined : metricsTokenProblem(token);
   if (problem) read.problem('METRICS_TOKEN', problem);
   return token;
+}
+
+/** REDIS_URL: unset for SQLite; the message never repeats the value, which may hold a password. */
+function redisUrlFrom(read: EnvReader): string | undefined {
+  const url = read.raw('REDIS_URL');
+  if (url !== undefined && !isRedisUrl(url))
+    read.problem('REDIS_URL', 'must be a redis:// or rediss:// URL, e.g. redis://localhost:6379');
+  return url;
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type ReasonCode, TOKEN_REASONS } from '../errors.js';
+import { AppError, type ReasonCode, StoreUnavailableError, TOKEN_REASONS } from '../errors.js';
 import { renderPage, sendPage } from '../html/page.js';
 import { REASON_MEANINGS } from '../html/reason-meanings.js';
 import { html } from '../html/template.js';
@@ -35,9 +35,16 @@ export function installErrorHandling(app: FastifyInstance, serviceName: string):
 
 /** A fastify error handler that logs, maps the error with {@link toAppError}, and renders it. */
 export function createErrorHandler(render: AppErrorRenderer) {
-  return function handleError(err: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
+  return function handleError(
+    err: FastifyError | AppError | StoreUnavailableError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
     const appError = toAppError(err);
-    if (appError.statusCode >= 500) request.log.error({ err }, 'unhandled error');
+    // An outage of a store is expected and reported by its client already: one line, no stack.
+    if (err instanceof StoreUnavailableError)
+      request.log.warn({ reason: appError.reason, err: `${err.message}: ${err.detail}` }, 'request refused');
+    else if (appError.statusCode >= 500) request.log.error({ err }, 'unhandled error');
     else request.log.info({ reason: appError.reason, status: appError.statusCode }, 'request refused');
     return render(appError, request, reply);
   };
@@ -79,8 +86,10 @@ function wantsHtml(request: FastifyRequest): boolean {
 }
 
 /** Maps any thrown value to the AppError that describes it to the client. */
-export function toAppError(err: FastifyError | AppError): AppError {
+export function toAppError(err: FastifyError | AppError | StoreUnavailableError): AppError {
   if (err instanceof AppError) return err;
+  if (err instanceof StoreUnavailableError)
+    return new AppError('store_unavailable', 'The service cannot reach its store. Please try again shortly.');
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('body_too_large', 'the request body is too large');

@@ -25,8 +25,19 @@ export function createRelyingMetrics(
   sources: { stores: Pick<RelyingStores, 'sessions' | 'usedJtis'>; keysReady: () => boolean },
 ): RelyingMetrics {
   const { stores, keysReady } = sources;
-  registry.gauge(`${prefix}_sessions`, 'Sessions currently stored.', () => stores.sessions.count());
-  registry.gauge(`${prefix}_used_jtis`, 'Used jtis currently recorded.', () => stores.usedJtis.count());
+  // NaN while the store cannot be counted (an outage of a shared store): the other metrics,
+  // the outage's own signs among them, are still served.
+  const orNaN = (count: () => Promise<number>) => () => count().catch(() => Number.NaN);
+  registry.gauge(
+    `${prefix}_sessions`,
+    'Sessions currently stored.',
+    orNaN(() => stores.sessions.count()),
+  );
+  registry.gauge(
+    `${prefix}_used_jtis`,
+    'Used jtis currently recorded.',
+    orNaN(() => stores.usedJtis.count()),
+  );
   registry.gauge(`${prefix}_jwks_ready`, '1 once the issuer keys are held.', () => (keysReady() ? 1 : 0));
   return {
     handoff: registry.counter(`${prefix}_handoffs_total`, 'Handoffs by outcome.'),

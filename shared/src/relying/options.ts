@@ -6,6 +6,7 @@ import type { KeySource } from '../keys/key-source.js';
 import { HANDOFF_PROFILE } from '../tokens/handoff-token.js';
 import type { VerifiedTokenCacheOptions } from '../tokens/verified-token-cache.js';
 import { type SigningAlgorithm, SUPPORTED_ALGORITHMS } from '../tokens/verifier.js';
+import { REDIS_KEY_PREFIX_PATTERN } from './redis/redis-relying-stores.js';
 import type { RelyingStores } from './stores.js';
 
 /** Options of the `relyingParty` fastify plugin. Durations carry their unit in the name. */
@@ -20,7 +21,14 @@ export interface RelyingPartyOptions {
   sessionSecret: string;
   /** Where sessions, used jtis, txns, revocations and activity live. Default: SQLite in `dataDir`. */
   stores?: RelyingStores;
-  /** The folder of the default SQLite stores; required when `stores` is not given. */
+  /**
+   * Puts the stores in Redis (`redis://…` or `rediss://…`), shared by every replica of the app,
+   * instead of SQLite in `dataDir`. Ignored when `stores` is given.
+   */
+  redisUrl?: string;
+  /** The prefix of every Redis key the stores write. Default `jwt-handoff:${clientId}:`. */
+  redisKeyPrefix?: string;
+  /** The folder of the default SQLite stores; required when neither `stores` nor `redisUrl` is given. */
   dataDir?: string;
   /** The default stores' file name in `dataDir`. Default `relying-party.sqlite`. */
   databaseFile?: string;
@@ -124,6 +132,8 @@ export interface ResolvedRelyingPartyOptions {
   readonly activityRetentionMs: number;
   readonly txnTtlMs: number;
   readonly signedOutPath: string;
+  /** The prefix of the Redis stores' keys (used only with `redisUrl`). */
+  readonly redisKeyPrefix: string;
   /** `${issuer}/handoff/authorize`; with `discovery`, the discovered one is used instead. */
   readonly authorizationEndpoint: string;
   /** `${issuer}/logout/end-session`. */
@@ -172,8 +182,13 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
   const secretProblem =
     typeof options.sessionSecret === 'string' ? weakSecretProblem(options.sessionSecret) : 'must be a string';
   if (secretProblem) problems.push(`"sessionSecret" ${secretProblem}`);
-  if (options.stores === undefined && typeof options.dataDir !== 'string')
-    problems.push('"dataDir" is required when "stores" is not given');
+  if (options.redisUrl !== undefined && !isRedisUrl(options.redisUrl))
+    problems.push('"redisUrl" must be a redis:// or rediss:// URL');
+  if (options.stores === undefined && options.redisUrl === undefined && typeof options.dataDir !== 'string')
+    problems.push('"dataDir" is required when neither "stores" nor "redisUrl" is given');
+  const redisKeyPrefix = options.redisKeyPrefix ?? `jwt-handoff:${options.clientId}:`;
+  if (!REDIS_KEY_PREFIX_PATTERN.test(redisKeyPrefix))
+    problems.push('"redisKeyPrefix" must be 1-100 letters, digits, ".", "_", ":" or "-"');
   const prefix = options.prefix ?? RELYING_PARTY_DEFAULTS.prefix;
   if (prefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix))
     problems.push(
@@ -238,6 +253,7 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
     purgeIntervalMs: positive('purgeIntervalMs', RELYING_PARTY_DEFAULTS.purgeIntervalMs),
     activityRetentionMs: positive('activityRetentionMs', RELYING_PARTY_DEFAULTS.activityRetentionMs),
     txnTtlMs: RELYING_PARTY_DEFAULTS.txnTtlMs,
+    redisKeyPrefix,
     authorizationEndpoint: `${issuer}/handoff/authorize`,
     endSessionEndpoint: `${issuer}/logout/end-session`,
     postLogoutRedirectUri: `${publicUrl}${prefix}/logout/complete`,
@@ -252,4 +268,15 @@ export function resolveRelyingPartyOptions(options: RelyingPartyOptions): Resolv
     problems.push('"tlsCa" must be a list of PEM certificates');
   if (problems.length > 0) throw new TypeError(`relyingParty options: ${problems.join('; ')}`);
   return Object.freeze(resolved);
+}
+
+/** Whether `value` is a redis:// or rediss:// URL (its message never echoes it: it may hold a password). */
+export function isRedisUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { Agent } from 'undici';
 import { createDiscoveredKeySource } from '../discovery/discovered-key-source.js';
 import { createDiscoveryClient } from '../discovery/discovery-client.js';
-import { AppError } from '../errors.js';
+import { AppError, StoreUnavailableError } from '../errors.js';
 import { cookieSpec } from '../http/cookie-policy.js';
 import { createErrorHandler, sendAppError } from '../http/error-handler.js';
 import { MetricsRegistry } from '../http/metrics.js';
@@ -30,6 +30,7 @@ import {
   type ResolvedRelyingPartyOptions,
   resolveRelyingPartyOptions,
 } from './options.js';
+import { createRedisRelyingStores } from './redis/redis-relying-stores.js';
 import { createRevocation, type Revocation } from './revocation.js';
 import { createServiceTokenAuth } from './service-token-auth.js';
 import { createSqliteRelyingStores } from './sqlite/sqlite-relying-stores.js';
@@ -107,17 +108,31 @@ declare module 'fastify' {
 async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOptions): Promise<void> {
   const settings = resolveRelyingPartyOptions(options);
   const now = options.now ?? Date.now;
+  const sessionTimeouts = {
+    idleMs: settings.sessionIdleTimeoutMs,
+    absoluteMs: settings.sessionAbsoluteTimeoutMs,
+  };
   const stores =
     options.stores ??
-    createSqliteRelyingStores({
-      dataDir: options.dataDir as string,
-      fileName: options.databaseFile,
-      sessionTimeouts: {
-        idleMs: settings.sessionIdleTimeoutMs,
-        absoluteMs: settings.sessionAbsoluteTimeoutMs,
-      },
-      now,
-    });
+    (options.redisUrl !== undefined
+      ? createRedisRelyingStores({
+          url: options.redisUrl,
+          keyPrefix: settings.redisKeyPrefix,
+          sessionTimeouts,
+          activityRetentionMs: settings.activityRetentionMs,
+          // The outage itself is answered by every request (503) and /readyz; the log says when.
+          onConnectionEvent: (event) =>
+            event.state === 'ready'
+              ? app.log.info('the Redis store is connected')
+              : app.log.warn({ err: event.error }, 'the Redis store cannot be reached'),
+          now,
+        })
+      : createSqliteRelyingStores({
+          dataDir: options.dataDir as string,
+          fileName: options.databaseFile,
+          sessionTimeouts,
+          now,
+        }));
   const ownsStores = options.stores === undefined;
   const registry = options.metrics ?? new MetricsRegistry();
 
@@ -259,7 +274,15 @@ async function relyingPartyPlugin(app: FastifyInstance, options: RelyingPartyOpt
     const { maxAgeSec } = guard;
     if (maxAgeSec !== undefined) checkMaxAgeSec(maxAgeSec);
     return async function requireSession(request, reply) {
-      const session = await sessions.current(request);
+      let session: RelyingSession | undefined;
+      try {
+        session = await sessions.current(request);
+      } catch (err) {
+        // A store outage is answered the plugin's way (503 store_unavailable), not by the app's
+        // error handler, which knows nothing of the stores.
+        if (err instanceof StoreUnavailableError) return handleError(err, request, reply);
+        throw err;
+      }
       // A session from a sign-in older than asked counts as none, for this route: the handoff
       // it is sent through asks the issuer for max_age, and its completion checks auth_time.
       const recent =

@@ -107,6 +107,41 @@ describe('the relyingParty plugin on a bare fastify app', () => {
     await expect(registering).rejects.toThrow(/"sessionSecret" is too predictable/);
   });
 
+  it('refuses a redisUrl that is not redis:// or rediss://, and a key prefix SCAN would read as a pattern', async () => {
+    const app = Fastify();
+    onTestFinished(() => app.close());
+    const registering = app
+      .register(relyingParty, {
+        issuer: ISSUER_URL,
+        clientId: 'server2',
+        publicUrl: PUBLIC_URL,
+        sessionSecret: SECRET,
+        redisUrl: 'http://:secret-password@redis:6379',
+        redisKeyPrefix: 'app*',
+      })
+      .ready();
+    await expect(registering).rejects.toThrow(
+      /"redisUrl" must be a redis:\/\/ or rediss:\/\/ URL.*"redisKeyPrefix"/,
+    );
+    await expect(registering).rejects.not.toThrow(/secret-password|"dataDir"/);
+  });
+
+  it('fails closed when the Redis at redisUrl cannot be reached: not ready, the handoff refused with 503', async () => {
+    // Port 1 on loopback refuses at once: a Redis that is down.
+    const { app, key, clock } = await bareApp({ redisUrl: 'redis://127.0.0.1:1' });
+    expect(app.relyingParty.isReady()).toBe(false);
+    const { callback } = await handoffThrough(app, key, clock);
+    expect(callback.statusCode).toBe(503);
+    expect(callback.json()).toEqual({ error: 'temporarily_unavailable', reason: 'store_unavailable' });
+    // The guard answers it the plugin's way, whatever error handler the app has (here fastify's).
+    const withCookie = await app.inject({
+      url: '/private',
+      headers: { cookie: '__Host-s2_session=anything' },
+    });
+    expect(withCookie.statusCode).toBe(503);
+    expect(withCookie.body).toContain('<code data-reason>store_unavailable</code>');
+  });
+
   it('serves its routes under a prefix, with the callback URL and state cookie path to match', async () => {
     const { app, key, clock } = await bareApp({ prefix: '/auth' });
     const run = await handoffThrough(app, key, clock, '/auth');

@@ -52,6 +52,10 @@ describe('loadConfig', () => {
     ['ALLOWED_ALGS', 'none'],
     ['CLIENT_ID', 'server 2'],
     ['SESSION_IDLE_TIMEOUT_MS', '10'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['REDIS_KEY_PREFIX', 'app*'],
+    ['REDIS_KEY_PREFIX', 'has spaces:'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     const error = configErrorFor({ [name]: value });
 
@@ -71,6 +75,21 @@ describe('loadConfig', () => {
       sessionSecret: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('keeps the stores in SQLite unless REDIS_URL is set, under a key prefix of its own', () => {
+    expect(loadConfig({})).toMatchObject({ redisUrl: undefined, redisKeyPrefix: 'jwt-handoff:server2:' });
+    expect(
+      loadConfig({ REDIS_URL: 'rediss://:pw@redis.internal:6380/2', REDIS_KEY_PREFIX: 'billing:prod:' }),
+    ).toMatchObject({ redisUrl: 'rediss://:pw@redis.internal:6380/2', redisKeyPrefix: 'billing:prod:' });
+  });
+
+  it('never repeats a bad REDIS_URL, which may hold a password, in its message', () => {
+    const error = configErrorFor({ REDIS_URL: 'redis//:hunter2-password@redis:6379' });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/),
+    ]);
+    expect(error.message).not.toContain('hunter2');
   });
 
   it("defaults JWKS_URL to the issuer's /.well-known/jwks.json", () => {

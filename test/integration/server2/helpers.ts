@@ -118,6 +118,8 @@ export interface HarnessOptions {
   keySource?: KeySource;
   /** server1's signing key ({@link Server2Harness.key}); default: one generated for the test. */
   key?: TestKey;
+  /** The clock to run on (default: a new {@link testClock}); share server1's to run along its timeline. */
+  clock?: TestClock;
   logStream?: NodeJS.WritableStream;
   /** Where the cleanup goes (default: the running test); {@link suiteScope} for a server the tests of a block share. */
   scope?: Scope;
@@ -132,7 +134,7 @@ export async function startServer2(options: HarnessOptions = {}): Promise<Server
   const scope = options.scope ?? testScope;
   const dataDir = tempDataDir('server2-it', scope);
   const key = options.key ?? (await generateTestKey());
-  const clock = testClock();
+  const clock = options.clock ?? testClock();
   const config = loadConfig({
     PUBLIC_URL,
     ISSUER_URL,

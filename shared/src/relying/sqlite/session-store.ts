@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import { isSessionLive, type SessionTimeouts } from '../../http/session-cookies.js';
-import { hashSecret, randomId } from '../../http/session-id.js';
 import { sessionTableOperations } from '../../sqlite/session-table.js';
 import type { HandoffClaims } from '../../tokens/handoff-token.js';
 import type { VerificationTrace } from '../../tokens/verification-trace.js';
+import { newRelyingSession } from '../new-session.js';
 import type { RelyingSession, RelyingSessionStore } from '../stores.js';
 
 interface SessionRow {
@@ -35,24 +35,14 @@ export function createSqliteSessionStore(
   return {
     timeouts,
     ...sessionTableOperations(db, timeouts, toSession),
-    async create({ claims, trace }, now) {
-      const id = randomId();
-      const session: RelyingSession = {
-        idHash: hashSecret(id),
-        sub: claims.sub,
-        sid: typeof claims.sid === 'string' ? claims.sid : undefined,
-        claims,
-        ...(trace ? { trace } : {}),
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + timeouts.absoluteMs,
-      };
+    async create(handoff, now) {
+      const { id, session } = newRelyingSession(handoff, now, timeouts);
       insert.run(
         session.idHash,
         session.sub,
         session.sid ?? null,
-        JSON.stringify(claims),
-        trace ? JSON.stringify(trace) : null,
+        JSON.stringify(session.claims),
+        session.trace ? JSON.stringify(session.trace) : null,
         now,
         now,
         session.expiresAt,
