@@ -31,7 +31,11 @@ const THROTTLE_ENV = {
   LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
 };
 
-/** One sign-in on server1 through the proxy, with a forged X-Forwarded-For if given. */
+/**
+ * One sign-in on server1 through the proxy, with a forged X-Forwarded-For if given. It asks for
+ * JSON, as a scripted spray would: a failure is then 401 (a browser asking for HTML is sent back
+ * to the form with a 303 instead, post/redirect/get), and a success is the 303 onwards.
+ */
 async function signInThrough(
   server1Url: string,
   browser: Browser,
@@ -46,6 +50,7 @@ async function signInThrough(
   }).toString();
   return browser.fetch('POST', `${server1Url}/login`, body, {
     origin: server1Url,
+    accept: 'application/json',
     ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
   });
 }
