@@ -85,6 +85,7 @@ export {
 } from './http/session-cookies.js';
 export { hashSecret, randomId } from './http/session-id.js';
 export { requireSignOutForm, SIGN_OUT_TOKEN_FIELD, signOutToken } from './http/sign-out-token.js';
+export { logTaskFailure } from './http/task-failure-log.js';
 export {
   createJwksClient,
   type JwksClient,

@@ -4,6 +4,7 @@
 // as a real process, so that "nothing crashes" means the process is still there.
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { loadConfig, openStores } from '@jwt-handoff/server1';
+import { StoreUnavailableError } from '@jwt-handoff/shared';
 import { Browser, freePort, runKeysCommand, startService, waitFor } from '@jwt-handoff/testkit';
 import { suiteScope, tempDataDir } from '@jwt-handoff/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,8 @@ describe('server1 while PostgreSQL is down', () => {
     expect(dashboard.body).toContain('Alice');
     expect(server1.pid()).toBeDefined();
     expect(server1.output()).not.toMatch(/uncaught|unhandled rejection/i);
+    // An outage is a warning, not a bug: no error-level line (with its stack) for each request.
+    expect(server1.output()).not.toMatch(/"level":(50|60)/);
   });
 });
 
@@ -138,7 +141,8 @@ describe('a database that accepts connections and never answers', () => {
       const started = Date.now();
       const opened = openStores(config, { log: { warn: () => {}, info: () => {} } });
 
-      await expect(opened).rejects.toMatchObject({ reason: 'store_unavailable', statusCode: 503 });
+      await expect(opened).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(opened).rejects.toMatchObject({ statusCode: 503 });
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       for (const socket of sockets) socket.destroy();
@@ -157,7 +161,7 @@ describe('npm run keys with an unreachable DATABASE_URL', () => {
     );
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('keys: The database is unavailable; try again shortly. (DATABASE_URL)\n');
+    expect(run.stderr).toBe('keys: PostgreSQL cannot be reached (DATABASE_URL)\n');
     expect(run.stdout).toBe('');
   });
 });

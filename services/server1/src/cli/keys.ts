@@ -5,7 +5,7 @@
 // DATABASE_URL, SIGNING_ALG, JWKS_MAX_AGE_SEC, CLIENTS, ...).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError, ConfigError } from '@jwt-handoff/shared';
+import { AppError, ConfigError, StoreUnavailableError } from '@jwt-handoff/shared';
 import { loadConfig, type Server1Config, timingInputOf } from '../config.js';
 import { keysFromEnvironment } from '../keys/environment-keys.js';
 import { type KeyDescription, KeyRing } from '../keys/key-ring.js';
@@ -173,7 +173,8 @@ main(process.argv[2], process.argv.slice(3)).then(
       err instanceof RevocationRefusedError
     )
       console.error(`keys: ${err.message}`);
-    else if (err instanceof AppError) console.error(`keys: ${err.message} (DATABASE_URL)`);
+    else if (err instanceof AppError || err instanceof StoreUnavailableError)
+      console.error(`keys: ${err.message} (DATABASE_URL)`);
     else console.error(err);
     process.exit(1);
   },

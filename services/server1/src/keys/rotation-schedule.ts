@@ -1,4 +1,4 @@
-import type { SigningAlgorithm } from '@jwt-handoff/shared';
+import { logTaskFailure, type SigningAlgorithm } from '@jwt-handoff/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { KeyStore } from '../stores/key-store.js';
 import type { KeyRing } from './key-ring.js';
@@ -41,7 +41,7 @@ export function startKeyMaintenance(options: KeyMaintenanceOptions): () => void 
       await keyRing.reload();
       options.onReload?.();
     } catch (err) {
-      log.error({ err }, 'key maintenance failed');
+      logTaskFailure(log, err, 'key maintenance failed');
     } finally {
       busy = false;
     }

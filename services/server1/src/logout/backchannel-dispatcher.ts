@@ -1,4 +1,5 @@
 import {
+  logTaskFailure,
   mintKeysChangedToken,
   mintLogoutToken,
   type SigningKey,
@@ -222,7 +223,7 @@ export function createLogoutDispatcher(options: LogoutDispatcherOptions): Logout
         try {
           await cycle();
         } catch (err) {
-          log.error({ err }, 'logout outbox cycle failed');
+          logTaskFailure(log, err, 'logout outbox cycle failed');
         }
       } while (again && !stopped);
       await schedule();

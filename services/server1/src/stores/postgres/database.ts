@@ -1,4 +1,4 @@
-import { AppError } from '@jwt-handoff/shared';
+import { AppError, StoreUnavailableError } from '@jwt-handoff/shared';
 import pg from 'pg';
 
 /** Where a query can run: the pool, or the one client of a transaction. */
@@ -47,8 +47,9 @@ const types = {
 /**
  * Opens the pool and checks that the server answers. Nothing here throws a bare driver error at
  * a request: every failure to reach the server (refused, reset, timed out, shut down) becomes
- * {@link AppError} `store_unavailable`, a 503, so server1 fails closed with a stable reason and no
- * stack in the answer. SQL errors (a bug, a constraint) stay what they are.
+ * {@link StoreUnavailableError}, answered 503 `store_unavailable`, so server1 fails closed with a
+ * stable reason and no stack in the answer (and the log has one warning line, not a stack per
+ * request). SQL errors (a bug, a constraint) stay what they are.
  */
 export async function openPostgres(options: PostgresOptions): Promise<PostgresDatabase> {
   const pool = new pg.Pool({
@@ -78,7 +79,7 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
   const translate = (err: unknown): unknown => {
     if (!isUnavailable(err)) return err;
     markDown(err);
-    return new AppError('store_unavailable', 'The database is unavailable; try again shortly.');
+    return new StoreUnavailableError('PostgreSQL', err);
   };
   const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
     try {
@@ -152,6 +153,7 @@ const UNAVAILABLE_CLASSES = ['08', '53', '57', '58'];
 
 /** Whether `err` says the server could not be reached or could not answer, rather than a bad query. */
 export function isUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
   if (err instanceof AppError) return err.reason === 'store_unavailable';
   if (err instanceof pg.DatabaseError) return UNAVAILABLE_CLASSES.includes((err.code ?? '').slice(0, 2));
   if (!(err instanceof Error)) return false;
