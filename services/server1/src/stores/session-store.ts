@@ -65,7 +65,8 @@ export interface SessionStore extends CookieSessionStore<Session, string> {
   reauthenticate(idHash: string, now: number): Promise<{ id: string; session: Session } | undefined>;
 }
 
-interface SessionRow {
+/** A `sessions` row, as both engines return it. */
+export interface SessionRow {
   id_hash: string;
   sid: string;
   user_id: string;
@@ -133,18 +134,7 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
       removeVisits(visits);
     },
     async create(userId, now) {
-      const id = randomId();
-      const session: Session = {
-        idHash: hashSecret(id),
-        // A second, domain-separated hash: knowing a sid (it travels in tokens) gives no way
-        // to look a session up by its primary key, let alone to forge its cookie.
-        sid: hashSecret(`sid:${id}`),
-        userId,
-        createdAt: now,
-        authTime: now,
-        lastSeenAt: now,
-        expiresAt: now + timeouts.absoluteMs,
-      };
+      const { id, session } = newSession(userId, now, timeouts);
       insert.run(session.idHash, session.sid, userId, now, now, now, session.expiresAt);
       return { id, session };
     },
@@ -159,16 +149,18 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
   };
 }
 
-interface VisitRow {
+/** A `session_visits` row's handle, as both engines return it. */
+export interface VisitRow {
   sid: string;
   client_id: string;
 }
 
-function toVisit(row: VisitRow): Visit {
+export function toVisit(row: VisitRow): Visit {
   return { sid: row.sid, clientId: row.client_id };
 }
 
-function toSession(row: SessionRow): Session {
+/** A stored row as a {@link Session}; rows from before `auth_time` existed take `created_at`. */
+export function toSession(row: SessionRow): Session {
   return {
     idHash: row.id_hash,
     sid: row.sid,
@@ -177,5 +169,28 @@ function toSession(row: SessionRow): Session {
     authTime: row.auth_time ?? row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
+  };
+}
+
+/** A new session of `userId`, as both engines start one: a fresh random id and its hashes. */
+export function newSession(
+  userId: string,
+  now: number,
+  timeouts: SessionTimeouts,
+): { id: string; session: Session } {
+  const id = randomId();
+  return {
+    id,
+    session: {
+      idHash: hashSecret(id),
+      // A second, domain-separated hash: knowing a sid (it travels in tokens) gives no way to
+      // look a session up by its primary key, let alone to forge its cookie.
+      sid: hashSecret(`sid:${id}`),
+      userId,
+      createdAt: now,
+      authTime: now,
+      lastSeenAt: now,
+      expiresAt: now + timeouts.absoluteMs,
+    },
   };
 }

@@ -27,7 +27,8 @@ export interface UserStore {
   replacePasswordHash(id: string, previous: string, next: string): Promise<boolean>;
 }
 
-interface UserRow {
+/** A `users` row, as both engines return it. */
+export interface UserRow {
   id: string;
   username: string;
   name: string;
@@ -71,7 +72,8 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
   };
 }
 
-function toUser(row: UserRow | undefined): User | undefined {
+/** A stored row as a {@link User}; undefined for no row. */
+export function toUser(row: UserRow | undefined): User | undefined {
   if (!row) return undefined;
   return {
     id: row.id,

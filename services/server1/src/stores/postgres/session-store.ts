@@ -5,23 +5,16 @@ import {
   type SessionTimeouts,
   touchIntervalMs,
 } from '@jwt-handoff/shared';
-import type { Session, SessionStore, Visit } from '../session-store.js';
+import {
+  newSession,
+  type SessionRow,
+  type SessionStore,
+  toSession,
+  toVisit,
+  type Visit,
+  type VisitRow,
+} from '../session-store.js';
 import type { Queryable } from './database.js';
-
-interface SessionRow {
-  id_hash: string;
-  sid: string;
-  user_id: string;
-  created_at: number;
-  auth_time: number | null;
-  last_seen_at: number;
-  expires_at: number;
-}
-
-interface VisitRow {
-  sid: string;
-  client_id: string;
-}
 
 /**
  * The PostgreSQL {@link SessionStore}: the same tables and rules as the SQLite one, so a session
@@ -31,22 +24,11 @@ export function createPostgresSessionStore(db: Queryable, timeouts: SessionTimeo
   const touchEveryMs = touchIntervalMs(timeouts);
   const remove = (idHash: string) => db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
   const visits = async (text: string, values: unknown[]) =>
-    (await db.query<VisitRow>(text, values)).rows.map((row) => ({ sid: row.sid, clientId: row.client_id }));
+    (await db.query<VisitRow>(text, values)).rows.map(toVisit);
 
   return {
     async create(userId, now) {
-      const id = randomId();
-      const session: Session = {
-        idHash: hashSecret(id),
-        // Domain-separated from the id hash, as in the SQLite store: a sid (it travels in
-        // tokens) leads to no primary key.
-        sid: hashSecret(`sid:${id}`),
-        userId,
-        createdAt: now,
-        authTime: now,
-        lastSeenAt: now,
-        expiresAt: now + timeouts.absoluteMs,
-      };
+      const { id, session } = newSession(userId, now, timeouts);
       await db.query(
         `INSERT INTO sessions (id_hash, sid, user_id, created_at, auth_time, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $4, $4, $5)`,
@@ -134,17 +116,5 @@ export function createPostgresSessionStore(db: Queryable, timeouts: SessionTimeo
         [forgotten.map((visit) => visit.sid), forgotten.map((visit) => visit.clientId)],
       );
     },
-  };
-}
-
-function toSession(row: SessionRow): Session {
-  return {
-    idHash: row.id_hash,
-    sid: row.sid,
-    userId: row.user_id,
-    createdAt: row.created_at,
-    authTime: row.auth_time ?? row.created_at,
-    lastSeenAt: row.last_seen_at,
-    expiresAt: row.expires_at,
   };
 }

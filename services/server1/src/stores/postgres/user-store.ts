@@ -1,15 +1,5 @@
-import type { User, UserStore } from '../user-store.js';
+import { toUser, type User, type UserRow, type UserStore } from '../user-store.js';
 import type { Queryable } from './database.js';
-
-interface UserRow {
-  id: string;
-  username: string;
-  name: string;
-  email: string;
-  password_hash: string;
-  tokens_valid_after: number | null;
-  created_at: number;
-}
 
 /** The PostgreSQL {@link UserStore}. Usernames match whatever their case, as in SQLite. */
 export function createPostgresUserStore(db: Queryable): UserStore {
@@ -51,18 +41,5 @@ export function createPostgresUserStore(db: Queryable): UserStore {
       );
       return result.rowCount === 1;
     },
-  };
-}
-
-function toUser(row: UserRow | undefined): User | undefined {
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    username: row.username,
-    name: row.name,
-    email: row.email,
-    passwordHash: row.password_hash,
-    tokensValidAfter: row.tokens_valid_after,
-    createdAt: row.created_at,
   };
 }
