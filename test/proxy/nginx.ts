@@ -10,6 +10,17 @@ export const NGINX_TEMPLATE = fileURLToPath(
   new URL('../../deploy/nginx/jwt-handoff.conf.template', import.meta.url),
 );
 
+/** deploy/nginx's test-only snippet: an `X-Upstream-Addr` response header naming the replica that answered. */
+export const UPSTREAM_HEADER_SNIPPET = fileURLToPath(
+  new URL('../../deploy/nginx/upstream-header.conf', import.meta.url),
+);
+
+/** Options of {@link startNginx}. */
+export interface NginxOptions {
+  /** More http-level configuration files to include beside the site, e.g. {@link UPSTREAM_HEADER_SNIPPET}. */
+  readonly include?: readonly string[];
+}
+
 const NGINX_BINARIES = ['/usr/sbin/nginx', 'nginx'];
 
 /** A running nginx, started by {@link startNginx}. */
@@ -49,7 +60,10 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
  * access log records which replica answered each request. Throws, saying what to install, when
  * nginx is missing; resolves once `httpsPort` accepts connections.
  */
-export async function startNginx(values: Readonly<Record<string, string>>): Promise<RunningNginx> {
+export async function startNginx(
+  values: Readonly<Record<string, string>>,
+  options: NginxOptions = {},
+): Promise<RunningNginx> {
   const binary = findNginx();
   const dir = tempDir('nginx');
   // nginx's workers run as `nobody` when started by root: they must reach their temp folders.
@@ -70,6 +84,7 @@ export async function startNginx(values: Readonly<Record<string, string>>): Prom
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
         (kind) => `  ${kind}_temp_path ${dir}/${kind}_temp;`,
       ),
+      ...(options.include ?? []).map((file) => `  include ${file};`),
       `  include ${dir}/jwt-handoff.conf;`,
       '}',
       '',

@@ -1,14 +1,23 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 // The readiness probe of a service listening over TLS only waits for it to answer: it accepts
 // any certificate, because the tests check the service's certificate themselves, by name.
 const READINESS_PROBE_AGENT = new Agent({ connect: { rejectUnauthorized: false } });
+
+/**
+ * The path of `file` beside the compiled entry of the workspace package `name` (its dist folder).
+ * Resolved with require's resolver, not import.meta.resolve, which vite's module runner lacks: a
+ * vitest global setup (test/topology) starts services too.
+ */
+function distFile(name: '@jwt-handoff/server1' | '@jwt-handoff/server2', file: string): string {
+  return join(dirname(createRequire(import.meta.url).resolve(name)), file);
+}
 
 /** A service running as a real process on a loopback port. */
 export interface ServiceProcess {
@@ -58,7 +67,7 @@ export async function startService(
     stdoutFile?: string;
   } = {},
 ): Promise<ServiceProcess> {
-  const main = fileURLToPath(new URL('./main.js', import.meta.resolve(`@jwt-handoff/${name}`)));
+  const main = distFile(`@jwt-handoff/${name}`, 'main.js');
   const url = env.PUBLIC_URL as string;
   const scheme = env.TLS_CERT_FILE ? 'https' : 'http';
   const readyUrl = `${scheme}://127.0.0.1:${env.PORT}${options.readyPath ?? '/readyz'}`;
@@ -261,7 +270,7 @@ export function runKeysCommand(
   args: readonly string[],
   options: { now?: number } = {},
 ): Promise<KeysCliRun> {
-  const cli = fileURLToPath(new URL('./cli/keys.js', import.meta.resolve('@jwt-handoff/server1')));
+  const cli = distFile('@jwt-handoff/server1', 'cli/keys.js');
   const fakeNow =
     options.now === undefined ? [] : [`--import=data:text/javascript,Date.now=()=>${options.now}`];
   return new Promise((resolve, reject) => {
