@@ -1,6 +1,6 @@
-import { Browser, hiddenField, type Page, testAgent } from '@jwt-handoff/testkit';
+import { Browser, type Page, testAgent } from '@jwt-handoff/testkit';
 import type { Agent } from 'undici';
-import { afterAll, expect, inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import type { TopologyTarget } from './target.js';
 
 /** The demo users' credentials on the target. */
@@ -132,11 +132,4 @@ export async function meAt(browser: Browser, target: TopologyTarget, server2: st
       ? await browser.fetch('GET', `${server2}/me`)
       : await atReplica(browser, target.server2Url, server2, { path: '/me' });
   return page.status;
-}
-
-/** A token's login form fields, read from server1's sign-in page (its CSRF token). */
-export async function loginCsrf(browser: Browser, server1Url: string): Promise<string> {
-  const form = await browser.open(`${server1Url}/login`);
-  expect(form.status).toBe(200);
-  return hiddenField(form.body, 'csrf_token');
 }

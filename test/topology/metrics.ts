@@ -31,12 +31,16 @@ export async function readMetrics(
   return samples;
 }
 
-/** The value of `series` (`name{label="value",...}` as printed), 0 when absent (never counted). */
-export function sample(samples: MetricSamples, series: string): number {
-  return samples.get(series) ?? 0;
-}
-
-/** The sum of `series` over several replicas' metrics. */
+/**
+ * The sum of `series` over several replicas' metrics. `series` is a whole series as printed
+ * (`name{label="value"}`), or a bare metric name, which sums every series of that metric.
+ */
 export function total(replicas: readonly MetricSamples[], series: string): number {
-  return replicas.reduce((sum, samples) => sum + sample(samples, series), 0);
+  let sum = 0;
+  for (const samples of replicas) {
+    for (const [key, value] of samples) {
+      if (key === series || (!series.includes('{') && key.startsWith(`${series}{`))) sum += value;
+    }
+  }
+  return sum;
 }
