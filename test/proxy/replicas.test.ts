@@ -14,10 +14,13 @@ import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningNginx, startNginx } from './nginx.js';
 
-// deploy/nginx's template as written: two replicas of each service, round-robin. Each replica
-// here has its own SQLite file (the shared PostgreSQL and Redis stores are another piece of
-// work), so only requests that need no shared state are checked: server1's JWKS (both
-// replicas sign with the same SIGNING_KEY) and the readiness of server2's replicas.
+// deploy/nginx's template as written: two replicas of each service, round-robin. This file
+// checks what nginx itself does with them: it spreads requests over both replicas, and skips
+// one that stops. Each replica here keeps its own SQLite file, so only requests that need no
+// shared state are made: server1's JWKS (both replicas sign with the same SIGNING_KEY) and the
+// readiness of server2's replicas. Replicas sharing server1's PostgreSQL and server2's Redis
+// behind nginx, and the guarantees that need the sharing, are test/topology's suite
+// (npm run test:topology).
 const SERVER1_HOST = 'id.localtest';
 const SERVER2_HOST = 'app.localtest';
 

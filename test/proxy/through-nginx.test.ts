@@ -123,7 +123,8 @@ describe('server1 and server2 behind nginx over https', () => {
       server2Env: { TRUST_PROXY: '1' },
     });
     // One replica of each (their SQLite stores cannot be shared), listed twice in the template's
-    // two upstream slots; replicas.test.ts runs two of each for what needs no shared state.
+    // two upstream slots; replicas.test.ts runs two of each for what needs no shared state, and
+    // test/topology two of each on PostgreSQL and Redis.
     const server1 = `127.0.0.1:${pair.server1.env.PORT}`;
     const server2 = `127.0.0.1:${pair.server2.env.PORT}`;
     nginx = await startNginx({
