@@ -65,11 +65,13 @@ describe('a browser handoff whose requests land on different replicas', () => {
 
     // Every run completed above. These say how they were spread: the session started at one
     // server1 replica and the token was minted at the other, the txn was parked at one server2
-    // replica and completed at the other; and over the runs each request met both replicas.
-    for (const placement of placements) {
-      expect(placement.authorize).not.toBe(placement.signIn);
-      expect(placement.complete).not.toBe(placement.callback);
-    }
+    // replica and completed at the other; and over the runs each request met both replicas. One
+    // run may be excused: the services' own calls through nginx (server2 refreshing the JWKS,
+    // server1 delivering a back-channel logout) take a turn of the round-robin when they come.
+    const split = placements.filter(
+      (placement) => placement.authorize !== placement.signIn && placement.complete !== placement.callback,
+    );
+    expect(split.length).toBeGreaterThanOrEqual(RUNS - 1);
     const seen = (step: string) => new Set(placements.map((placement) => placement[step])).size;
     expect([seen('signIn'), seen('authorize'), seen('callback'), seen('complete')]).toEqual([2, 2, 2, 2]);
   });
