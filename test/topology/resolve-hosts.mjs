@@ -3,6 +3,7 @@
 // and API, and server2 reaches server1's JWKS, through nginx by their public names, as the compose
 // topology's DNS does, without editing /etc/hosts. Every other name goes to the system resolver.
 import dns from 'node:dns';
+import { syncBuiltinESMExports } from 'node:module';
 
 const names = new Set((process.env.RESOLVE_TO_LOOPBACK ?? '').split(',').filter(Boolean));
 const systemLookup = dns.lookup;
@@ -15,3 +16,5 @@ dns.lookup = function lookup(hostname, options, callback) {
   if (all) process.nextTick(done, null, [{ address: '127.0.0.1', family: 4 }]);
   else process.nextTick(done, null, '127.0.0.1', 4);
 };
+// Modules that import { lookup } from 'node:dns' see the replacement too.
+syncBuiltinESMExports();
