@@ -5,9 +5,6 @@ import { defineConfig } from 'vitest/config';
 // topology's e2e container names it by environment (SERVER1_URL, ...; test/topology/target.ts),
 // and without SERVER1_URL the global setup starts the same topology locally, without docker.
 export default defineConfig({
-  // The global setup starts the services with the kit's startService, which finds their entry
-  // files with import.meta.resolve: Node's own loader has it, vite's module runner does not.
-  ssr: { external: ['@jwt-handoff/testkit'] },
   test: {
     include: ['test/topology/**/*.test.ts'],
     globalSetup: ['test/topology/global-setup.ts'],
@@ -16,7 +13,6 @@ export default defineConfig({
     // One file at a time: the files share one topology, and the checks that requests spread over
     // the replicas rely on nginx's round-robin seeing only their requests.
     fileParallelism: false,
-    sequence: { concurrent: false },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // CI must never count a skipped test as passed.

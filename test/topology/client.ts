@@ -107,9 +107,14 @@ export async function handoffToken(
     server1 === target.server1Url
       ? await browser.fetch('GET', `${server1}${path}`)
       : await atReplica(browser, target.server1Url, server1, { path });
+  return { token: tokenOn(page), page };
+}
+
+/** The handoff token on server1's form_post page; throws, showing the page, when there is none. */
+export function tokenOn(page: Page): string {
   const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1];
-  if (!token) throw new Error(`no handoff token from ${server1} (${page.status}):\n${page.body}`);
-  return { token, page };
+  if (!token) throw new Error(`no handoff token on ${page.url} (${page.status}):\n${page.body}`);
+  return token;
 }
 
 /** The reason code of a refusal: the JSON body's `reason`, or the error page's `data-reason`. */

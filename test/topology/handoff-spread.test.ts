@@ -1,6 +1,6 @@
 import type { Page } from '@jwt-handoff/testkit';
 import { describe, expect, it } from 'vitest';
-import { meAt, upstreamOf, useTopology } from './client.js';
+import { meAt, tokenOn, upstreamOf, useTopology } from './client.js';
 
 const RUNS = 4;
 
@@ -40,7 +40,7 @@ describe('a browser handoff whose requests land on different replicas', () => {
       const authorizeUrl = expectRedirect(start, /\/handoff\/authorize\?/);
       const authorize = await browser.fetch('GET', authorizeUrl);
       expect(authorize.status).toBe(200);
-      const token = /name="token" value="([^"]+)"/.exec(authorize.body)?.[1] as string;
+      const token = tokenOn(authorize);
       const callback = await browser.fetch(
         'POST',
         `${target.server2Url}/handoff/callback`,

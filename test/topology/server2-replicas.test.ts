@@ -1,6 +1,6 @@
 import { type Browser, handoff } from '@jwt-handoff/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { atReplica, handoffToken, meAt, reasonOf, signIn, useTopology } from './client.js';
+import { atReplica, handoffToken, meAt, reasonOf, signIn, tokenOn, useTopology } from './client.js';
 
 // Properties 1 to 3 of issue 11, on the deployed topology: two server2 replicas on one Redis,
 // each addressed directly where a check needs one replica (SERVER2_REPLICA_URLS), with tokens
@@ -66,8 +66,7 @@ describe('two server2 replicas on one Redis, as deployed', () => {
     // /handoff/start through nginx sets the state cookie and sends the browser to server1, which
     // answers the form_post page with the token.
     const formPost = await browser.open(`${target.server2Url}/handoff/start?return_to=%2F`);
-    const token = /name="token" value="([^"]+)"/.exec(formPost.body)?.[1] as string;
-    expect(token).toBeDefined();
+    const token = tokenOn(formPost);
 
     const parked = await atReplica(browser, target.server2Url, replicaA, {
       path: '/handoff/callback',
@@ -90,7 +89,7 @@ describe('two server2 replicas on one Redis, as deployed', () => {
     const browser = topology.browser();
     await signIn(browser, target.server1Url, topology.alice);
     const formPost = await browser.open(`${target.server2Url}/handoff/start?return_to=%2F`);
-    const token = /name="token" value="([^"]+)"/.exec(formPost.body)?.[1] as string;
+    const token = tokenOn(formPost);
     const parked = await atReplica(browser, target.server2Url, replicaA, {
       path: '/handoff/callback',
       body: { token },
