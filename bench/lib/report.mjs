@@ -161,7 +161,10 @@ export function scenarioMarkdown(scenario, result) {
  */
 export function targetsMarkdown(entries) {
   const rows = [];
-  for (const { result } of entries) {
+  for (const { scenario, result } of entries) {
+    // A scenario that did not run has no targets to list: say so, rather than leave them out.
+    if (result.notRun)
+      rows.push([`${scenario.title}: its targets`, '—', '—', `not run: ${result.notRun}`, 'no']);
     for (const t of result.targets ?? []) {
       const verdict = t.pass ? 'pass' : t.gate === 'reported' ? 'not met (reported only)' : 'FAIL';
       rows.push([
