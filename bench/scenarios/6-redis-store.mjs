@@ -85,10 +85,16 @@ export async function run({ issuer, options, log }) {
   try {
     const redis = await startRedisServer();
     stops.push(redis.stop);
-    const handoffs = await startHandoffServices(options, redis.url, stops);
-    const api = await startApiServers(issuer, options, redis.url, stops);
-    const generator = await startLoadGenerators(1, { nodeFlags: options.nodeFlags('s6-autocannon') });
-    stops.push(generator.stop);
+    // Started side by side: most of a process's start is waiting (module loading, readiness),
+    // and --quick must stay short.
+    const [handoffs, api, generator] = await allStarted([
+      startHandoffServices(options, redis.url, stops),
+      startApiServers(issuer, options, redis.url, stops),
+      startLoadGenerators(1, { nodeFlags: options.nodeFlags('s6-autocannon') }).then((started) => {
+        stops.push(started.stop);
+        return started;
+      }),
+    ]);
 
     /** @type {(name: string, server2Urls: string[]) => Promise<Worker>} */
     const startBrowsers = async (name, server2Urls) => {
@@ -107,11 +113,10 @@ export async function run({ issuer, options, log }) {
       return worker;
     };
     log(`  signing ${USERS} browsers in for each of the three handoff variants`);
-    const sqliteBrowsers = await startBrowsers('s6-browsers-sqlite', [handoffs.sqlite.url]);
-    const redisBrowsers = await startBrowsers('s6-browsers-redis', [handoffs.replicaA.url]);
-    const replicaBrowsers = await startBrowsers('s6-browsers-replicas', [
-      handoffs.replicaA.url,
-      handoffs.replicaB.url,
+    const [sqliteBrowsers, redisBrowsers, replicaBrowsers] = await allStarted([
+      startBrowsers('s6-browsers-sqlite', [handoffs.sqlite.url]),
+      startBrowsers('s6-browsers-redis', [handoffs.replicaA.url]),
+      startBrowsers('s6-browsers-replicas', [handoffs.replicaA.url, handoffs.replicaB.url]),
     ]);
 
     /**
@@ -258,6 +263,21 @@ async function startApiServers(issuer, options, redisUrl, stops) {
     );
   }
   return { sqlite, redis, bearer };
+}
+
+/**
+ * Waits for every start to settle, so that none is still starting (and so not yet registered
+ * for stopping) when the scenario cleans up; then resolves with them all or throws the first
+ * failure.
+ * @template {readonly unknown[]} T
+ * @param {[...{ [K in keyof T]: Promise<T[K]> }]} starts
+ * @returns {Promise<T>}
+ */
+async function allStarted(starts) {
+  for (const outcome of await Promise.allSettled(starts)) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+  }
+  return Promise.all(starts);
 }
 
 /** @param {{ pid: () => number | undefined, name: string }} service */
