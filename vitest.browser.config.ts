@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// The real-browser suite (Debian's Chromium through playwright-core): `npm run test:browser`.
+// The real-browser suite (Debian's Chromium through playwright-core): `npm run test:browser`. Over
+// plain http against local services, and through nginx over https (through-nginx.test.ts), which
+// also needs nginx, openssl, certutil, redis-server and PostgreSQL.
 export default defineConfig({
   test: {
     include: ['test/browser/**/*.test.ts'],

@@ -15,11 +15,12 @@ import * as rawBound from './scenarios/2-raw-bound.mjs';
 import * as fullHandoff from './scenarios/3-full-handoff.mjs';
 import * as flood from './scenarios/4-unknown-kid-flood.mjs';
 import * as memory from './scenarios/5-memory.mjs';
+import * as redisStore from './scenarios/6-redis-store.mjs';
 
 /** @import { Entry, Scenario, ScenarioResult } from './lib/report.mjs' */
 
 /** @type {Scenario[]} */
-const SCENARIOS = [apiVerification, rawBound, fullHandoff, flood, memory];
+const SCENARIOS = [apiVerification, rawBound, fullHandoff, flood, memory, redisStore];
 
 const options = parseOptions(process.argv.slice(2));
 const selected = SCENARIOS.filter((scenario) => !options.only || options.only.includes(scenario.id));

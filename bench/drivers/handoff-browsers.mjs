@@ -2,7 +2,8 @@
 // Scenario 3's load: `users` script-less browsers (the testkit's Browser), each already signed
 // in at its identity provider, signing in to the relying app again and again, back to back.
 // Each sign-in's latency is recorded. Two flows:
-// - `handoff`: GET server2 /handoff/start, GET server1 /handoff/authorize (answered from the live
+// - `handoff`: GET server2 /handoff/start (with several server2 replicas and no balancer in front,
+//   browser i always uses replica i mod n, so that the browsers spread evenly over them), GET server1 /handoff/authorize (answered from the live
 //   session with the form_post page), POST the token to server2 /handoff/callback, GET
 //   /handoff/complete (which must set s2_session);
 // - `oidc`: the OpenID Connect peer (bench/servers/oidc-*.mjs): GET the relying app's /login,
@@ -25,7 +26,7 @@ import { serveParent } from '../lib/worker-process.mjs';
  */
 
 /**
- * @typedef {{ flow: 'handoff', server1Url: string, server2Url: string }
+ * @typedef {{ flow: 'handoff', server1Url: string }
  *   | { flow: 'oidc', relyingUrl: string, providerUrl: string }} Setting
  */
 
@@ -33,26 +34,31 @@ import { serveParent } from '../lib/worker-process.mjs';
 let setting;
 /** @type {Browser[]} */
 const browsers = [];
+/** @type {Map<Browser, string>} the server2 (replica) each browser signs in to; handoff flow only */
+const server2UrlOf = new Map();
 
 /**
  * Signs `users` browsers in once. `handoff`: to server1 (as alice, with `password`), through a
- * first handoff. `oidc`: at the provider, through a first sign-in whose one interaction logs in
- * and grants at once.
- * @param {({ flow: 'handoff', server1Url: string, server2Url: string, password: string }
+ * first handoff; `server2Urls`, when given, lists server2 replicas to spread the browsers over
+ * (instead of `server2Url` alone). `oidc`: at the provider, through a first sign-in whose one
+ * interaction logs in and grants at once.
+ * @param {({ flow: 'handoff', server1Url: string, server2Url: string, server2Urls?: string[], password: string }
  *   | { flow: 'oidc', relyingUrl: string, providerUrl: string }) & { users: number }} args
  */
 async function setup(args) {
   setting =
     args.flow === 'handoff'
-      ? { flow: 'handoff', server1Url: args.server1Url, server2Url: args.server2Url }
+      ? { flow: 'handoff', server1Url: args.server1Url }
       : { flow: 'oidc', relyingUrl: args.relyingUrl, providerUrl: args.providerUrl };
+  const replicas = args.flow === 'handoff' ? (args.server2Urls ?? [args.server2Url]) : [];
   while (browsers.length < args.users) {
     const browser = new Browser();
+    const server2Url = replicas[browsers.length % replicas.length] ?? '';
     const page =
       args.flow === 'handoff'
-        ? (await handoff(browser, args.server2Url, { username: 'alice', password: args.password }, '/me'))
-            .page
+        ? (await handoff(browser, server2Url, { username: 'alice', password: args.password }, '/me')).page
         : await browser.open(`${args.relyingUrl}/login`);
+    server2UrlOf.set(browser, server2Url);
     if (page.status !== 200) throw new Error(`first sign-in ended on ${page.status} ${page.url}`);
     browsers.push(browser);
   }
@@ -73,8 +79,10 @@ function expectStatus(page, status, step) {
 /** @param {Browser} browser */
 async function oneSignIn(browser) {
   if (!setting) throw new Error('setup first');
-  if (setting.flow === 'handoff') await oneHandoff(browser, setting);
-  else await oneOidcSignIn(browser, setting);
+  if (setting.flow === 'oidc') return oneOidcSignIn(browser, setting);
+  const server2Url = server2UrlOf.get(browser);
+  if (!server2Url) throw new Error('a browser without its server2');
+  await oneHandoff(browser, { server1Url: setting.server1Url, server2Url });
 }
 
 /**

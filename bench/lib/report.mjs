@@ -45,6 +45,8 @@ import { isGated } from './targets.mjs';
  * @property {string[]} [notes]
  * @property {unknown} [raw] everything measured, for the JSON file only
  * @property {string} [error] why the scenario failed
+ * @property {string} [notRun] why the scenario measured nothing and that is no failure (e.g. a
+ *   server it needs is not installed on a developer's machine)
  * @property {number} [seconds] how long it took
  */
 
@@ -103,6 +105,7 @@ export function machine() {
 export function scenarioMarkdown(scenario, result) {
   const parts = [`### ${scenario.id}. ${scenario.title}`];
   if (result.error) return `${parts[0]}\n\nFAILED: ${result.error}`;
+  if (result.notRun) return `${parts[0]}\n\nnot run: ${result.notRun}`;
   if (result.setup) parts.push(`_${result.setup}_`);
   if (result.measurements?.length) {
     const withCpu = result.measurements.some((m) => m.cpu);
@@ -158,7 +161,10 @@ export function scenarioMarkdown(scenario, result) {
  */
 export function targetsMarkdown(entries) {
   const rows = [];
-  for (const { result } of entries) {
+  for (const { scenario, result } of entries) {
+    // A scenario that did not run has no targets to list: say so, rather than leave them out.
+    if (result.notRun)
+      rows.push([`${scenario.title}: its targets`, '—', '—', `not run: ${result.notRun}`, 'no']);
     for (const t of result.targets ?? []) {
       const verdict = t.pass ? 'pass' : t.gate === 'reported' ? 'not met (reported only)' : 'FAIL';
       rows.push([

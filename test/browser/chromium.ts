@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { createTrustingHome } from './nss-trust.js';
 
 /** Debian's Chromium (package `chromium`); never a browser downloaded by a test tool. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -9,12 +10,26 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where step screenshots go; .ci/run prints this folder. */
 export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? join(process.cwd(), 'test-artifacts', 'browser');
 
-/**
- * Launches headless Chromium with a fresh profile. `server1.test` and `server2.test` resolve to
- * the loopback address, so the two services are two different sites, as in production, and the
- * browser's SameSite rules apply between them for real.
- */
-export async function launchBrowser(options: { javaScriptEnabled?: boolean } = {}): Promise<{
+/** How {@link launchBrowser} sets Chromium up. */
+export interface LaunchOptions {
+  javaScriptEnabled?: boolean;
+  /**
+   * Host names that resolve to the loopback address in this browser only (nothing in /etc/hosts
+   * changes). Default `server1.test` and `server2.test`: two different sites, as in production,
+   * so the browser's SameSite rules apply between them for real.
+   */
+  hosts?: readonly string[];
+  /**
+   * CA certificates (PEM files) the browser trusts, as a user who added them would: Chromium
+   * runs with a temporary HOME whose NSS database holds them (nss-trust.ts), and checks every
+   * certificate against them. An empty list is a HOME whose database trusts nothing of its own.
+   * Unset: Chromium's HOME is the test process's, as for the plain-http tests.
+   */
+  trustedCaFiles?: readonly string[];
+}
+
+/** Launches headless Chromium with a fresh profile (see {@link LaunchOptions}). */
+export async function launchBrowser(options: LaunchOptions = {}): Promise<{
   context: BrowserContext;
   close: () => Promise<void>;
 }> {
@@ -23,27 +38,40 @@ export async function launchBrowser(options: { javaScriptEnabled?: boolean } = {
       `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
     );
   }
+  const hosts = options.hosts ?? ['server1.test', 'server2.test'];
+  const home = options.trustedCaFiles ? createTrustingHome(options.trustedCaFiles) : undefined;
   const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    javaScriptEnabled: options.javaScriptEnabled ?? true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--host-resolver-rules=MAP server1.test 127.0.0.1, MAP server2.test 127.0.0.1',
-    ],
-  });
+  const removeFolders = () => {
+    rmSync(profile, { recursive: true, force: true });
+    home?.remove();
+  };
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
+      ...(home ? { env: { ...process.env, HOME: home.dir } } : {}),
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--host-resolver-rules=${hosts.map((host) => `MAP ${host} 127.0.0.1`).join(', ')}`,
+      ],
+    });
+  } catch (err) {
+    removeFolders();
+    throw err;
+  }
   return {
     context,
     async close() {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      removeFolders();
     },
   };
 }

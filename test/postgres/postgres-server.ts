@@ -33,7 +33,7 @@ function requireBinaries(): void {
   if (existsSync(join(BIN, 'initdb')) && existsSync(join(BIN, 'pg_ctl'))) return;
   throw new Error(
     `PostgreSQL binaries not found in ${BIN} (set PG_BIN, or apt-get install postgresql-15): ` +
-      'the test:postgres suite runs against a real server and is never skipped',
+      'test:postgres and the browser suite over https run against a real server and are never skipped',
   );
 }
 

@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { HSTS_POLICY } from '@jwt-handoff/shared';
+import { createTestCa } from '@jwt-handoff/testkit';
+import { suiteScope, testScope } from '@jwt-handoff/testkit/vitest';
+import type { Page, Request } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot } from './chromium.js';
+import {
+  type ProxiedDeployment,
+  SERVER1_HOST,
+  SERVER2_HOST,
+  startProxiedDeployment,
+} from './proxied-deployment.js';
+
+// The browser flow as production runs it: Chromium talks https to nginx, which terminates TLS for
+// id.localtest (server1) and app.localtest (server2) and spreads each over two replicas (server1
+// on PostgreSQL, server2 on Redis). Chromium trusts the run's CA the way a user would, through the
+// NSS database of its HOME: every certificate check is real.
+const FOREIGN_HOST = 'elsewhere.localtest';
+
+describe('the handoff in a real browser, through nginx over https', () => {
+  const scope = suiteScope();
+  let deployment: ProxiedDeployment;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+
+  beforeAll(async () => {
+    deployment = await startProxiedDeployment(scope);
+  }, 120_000);
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+  });
+
+  /** A fresh Chromium whose NSS database trusts `trustedCaFiles` (default: the run's CA). */
+  async function openBrowser(trustedCaFiles = [deployment.ca.caFile]): Promise<Page> {
+    browser = await launchBrowser({ hosts: [SERVER1_HOST, SERVER2_HOST, FOREIGN_HOST], trustedCaFiles });
+    return browser.context.pages()[0] ?? browser.context.newPage();
+  }
+
+  /** From server2's home page, signed out, to server1's form and back, signed in. */
+  async function signIn(page: Page, step: string, username = 'alice'): Promise<void> {
+    await page.goto(`${deployment.server2Url}/`);
+    expect(page.url()).toMatch(new RegExp(`^${deployment.server1Url}/login\\?`));
+    await screenshot(page, `${step}-login-page`);
+    await page.fill('#username', username);
+    await page.fill('#password', deployment.demoPassword);
+    await Promise.all([page.waitForURL(`${deployment.server2Url}/`), page.click('button[type=submit]')]);
+    await screenshot(page, `${step}-signed-in-on-server2`);
+  }
+
+  async function statusOf(page: Page, url: string): Promise<number | undefined> {
+    return (await page.goto(url))?.status();
+  }
+
+  it('trusts the run’s CA from its NSS database, and refuses a certificate from another CA', async () => {
+    const foreignCa = createTestCa('foreign');
+    testScope(() => foreignCa.remove());
+    const site = await serveOverHttps(foreignCa.issue('site', [FOREIGN_HOST]));
+    testScope(() => new Promise((resolve) => site.close(resolve)));
+    const page = await openBrowser();
+
+    expect(await statusOf(page, `${deployment.server1Url}/login`)).toBe(200);
+    await screenshot(page, 'tls-1-trusted-certificate');
+    const port = (site.address() as AddressInfo).port;
+    await expect(page.goto(`https://${FOREIGN_HOST}:${port}/`)).rejects.toThrow(
+      /net::ERR_CERT_AUTHORITY_INVALID/,
+    );
+    await screenshot(page, 'tls-1-certificate-of-another-ca-refused');
+  });
+
+  it('refuses the proxy’s certificate when the NSS database does not hold the run’s CA', async () => {
+    const page = await openBrowser([]);
+
+    await expect(page.goto(`${deployment.server2Url}/`)).rejects.toThrow(/net::ERR_CERT_AUTHORITY_INVALID/);
+    await screenshot(page, 'tls-2-untrusted-ca');
+  });
+
+  it('signs in at server1 and lands back on server2: the cross-site form_post, then the Lax bounce', async () => {
+    const page = await openBrowser();
+    const requests: Request[] = [];
+    page.on('request', (request) => {
+      requests.push(request);
+    });
+
+    const startedAt = Date.now();
+    await signIn(page, 'tls-3');
+
+    expect(await page.textContent('h1')).toContain('Hello, Alice Liddell');
+    expect(requests.every((request) => request.url().startsWith('https://'))).toBe(true);
+    const callback = requests.find(
+      (request) => request.url() === `${deployment.server2Url}/handoff/callback`,
+    );
+    const complete = requests.find((request) =>
+      request.url().startsWith(`${deployment.server2Url}/handoff/complete?txn=`),
+    );
+    // The POST from server1's page is cross-site: Chromium leaves the Lax state cookie out of it.
+    // The 303 that answers it makes a top-level GET, which carries the cookie, and completes.
+    expect(callback?.method()).toBe('POST');
+    expect((await callback?.allHeaders())?.cookie ?? '').not.toContain('__Host-s2_handoff=');
+    expect(complete?.method()).toBe('GET');
+    expect((await complete?.allHeaders())?.cookie).toContain('__Host-s2_handoff=');
+    expect((await browser?.context.cookies(deployment.server2Url))?.map((c) => c.name)).toEqual([
+      '__Host-s2_session',
+    ]);
+
+    // nginx sent the callback and the completion, one after the other, to different server2
+    // replicas (round-robin; no other request for app.localtest comes between them): the parked
+    // claims crossed over through Redis. Both server1 replicas answered parts of the sign-in,
+    // whose session they share through PostgreSQL.
+    const server2 = deployment.answered('server2');
+    const lastOf = (method: string, path: string) =>
+      server2.filter((request) => request.method === method && request.path === path).at(-1);
+    const callbackReplica = lastOf('POST', '/handoff/callback')?.replica;
+    const completeReplica = lastOf('GET', '/handoff/complete')?.replica;
+    expect(callbackReplica).toBeDefined();
+    expect(completeReplica).toBeDefined();
+    expect(completeReplica).not.toBe(callbackReplica);
+    const server1 = deployment.answered('server1').filter((request) => request.time >= startedAt);
+    expect(new Set(server1.map((request) => request.replica))).toEqual(new Set([0, 1]));
+  });
+
+  it('sets only __Host- cookies, Secure and HttpOnly, and sends HSTS, which Chromium then applies', async () => {
+    const page = await openBrowser();
+    // Plain http to nginx's https port, before any visit: nginx refuses it (400), so a later
+    // success can only be Chromium upgrading the URL itself.
+    const plainToHttpsPort = `http://${SERVER2_HOST}:${new URL(deployment.server2Url).port}/me`;
+    expect(await statusOf(page, plainToHttpsPort)).toBe(400);
+
+    await signIn(page, 'tls-4', 'bob');
+
+    const cookies = (await browser?.context.cookies([deployment.server1Url, deployment.server2Url])) ?? [];
+    expect(cookies.map((cookie) => `${cookie.domain} ${cookie.name}`)).toEqual(
+      expect.arrayContaining([`${SERVER1_HOST} __Host-s1_session`, `${SERVER2_HOST} __Host-s2_session`]),
+    );
+    for (const cookie of cookies) {
+      // __Host-: Secure, Path=/, and no Domain (host-only, so the domain is the exact host name).
+      expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
+      expect(cookie.name).toMatch(/^__Host-/);
+      expect([SERVER1_HOST, SERVER2_HOST]).toContain(cookie.domain);
+    }
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    for (const url of [`${deployment.server1Url}/`, `${deployment.server2Url}/`]) {
+      const response = await page.goto(url);
+      expect(response?.headers()['strict-transport-security']).toBe(HSTS_POLICY);
+    }
+    await screenshot(page, 'tls-4-server1-dashboard');
+
+    // HSTS is per host name, whatever the port: the same http URL now goes out as https.
+    expect(await statusOf(page, plainToHttpsPort)).toBe(200);
+    expect(page.url()).toBe(`${deployment.server2Url}/me`);
+  });
+
+  it('signs out at server1, and the back-channel ends the session on server2', async () => {
+    const page = await openBrowser();
+    await signIn(page, 'tls-5');
+    expect(await statusOf(page, `${deployment.server2Url}/me`)).toBe(200);
+
+    await page.goto(`${deployment.server1Url}/`);
+    await screenshot(page, 'tls-5-server1-dashboard');
+    await Promise.all([
+      page.waitForURL(/\/login\?signed_out=1/),
+      page.click('form[action="/logout"] button'),
+    ]);
+    await screenshot(page, 'tls-5-signed-out-of-server1');
+
+    expect((await browser?.context.cookies(deployment.server1Url))?.map((c) => c.name)).not.toContain(
+      '__Host-s1_session',
+    );
+    // server1 told server2's replica B, which removed the session from Redis for both replicas.
+    await expect.poll(() => statusOf(page, `${deployment.server2Url}/me`), { timeout: 5000 }).toBe(401);
+    await page.goto(`${deployment.server2Url}/`);
+    expect(page.url()).toMatch(new RegExp(`^${deployment.server1Url}/login`));
+    await screenshot(page, 'tls-5-server2-asks-to-sign-in-again');
+  });
+});
+
+/** An https server answering every request with a page, with `certificate` (another CA's). */
+async function serveOverHttps(certificate: { certFile: string; keyFile: string }): Promise<Server> {
+  const server = createServer(
+    { cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile) },
+    (_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end('<h1>A site whose certificate another CA issued</h1>');
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
