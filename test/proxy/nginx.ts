@@ -136,8 +136,8 @@ function findNginx(): string {
     }
   }
   throw new Error(
-    'nginx is not installed: the proxy suite and the browser suite over https need it ' +
-      '(apt-get install nginx-light); .ci/run installs it',
+    'nginx is not installed: the proxy suite, the browser suite over https and the topology suite ' +
+      'need it (apt-get install nginx-light); .ci/run installs it',
   );
 }
 
