@@ -101,8 +101,8 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
        SET last_visited_at = excluded.last_visited_at, keep_until = excluded.keep_until`,
   );
   // A repeat visit: the row written within the last interval, while the session still exists.
-  // Both in one statement, so that the answer is "the session is live and its visit is on
-  // record", as the insert's would be.
+  // Both in one statement, so that the answer is "the session exists and its visit is on
+  // record", as the insert's own look-up of the session would be.
   const recentVisit = db
     .prepare<{ sid: string; clientId: string; since: number }, number>(
       `SELECT 1 FROM session_visits
