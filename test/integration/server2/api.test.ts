@@ -218,7 +218,7 @@ describe('GET /api/users/:sub/activity refuses', () => {
     expectInvalidToken(await getActivity(server, 'user-alice', bearer(await token(server))), reason);
   });
 
-  it.each(['other:scope', 'activity:write'])(
+  it.each(['other:scope', 'activity:write', 'activity:readonly', 'xactivity:read', 'foo activity:read2'])(
     'a valid token whose scope is %s: 403 insufficient_scope, naming the scope it needs',
     async (scope) => {
       const server = await startServer2();
