@@ -150,8 +150,44 @@ describe.each<Engine>(['postgres', 'sqlite'])('server1 stores on %s', (engine) =
 
       expect(await a.sessions.purgeExpired(T0_MS + 60_001)).toBe(1);
       expect(await a.sessions.visitsOfSession(session.sid, T0_MS + 60_001)).toHaveLength(1);
+      // Kept one absolute lifetime (3,600,000 ms here) and the minute a repeat visit goes unwritten.
       await a.sessions.purgeExpired(T0_MS + 3_600_001);
+      expect(await a.sessions.visitsOfSession(session.sid, 0)).toHaveLength(1);
+      await a.sessions.purgeExpired(T0_MS + 3_660_000);
       expect(await a.sessions.visitsOfSession(session.sid, 0)).toEqual([]);
+    });
+
+    it('writes a repeat visit within a minute not at all, yet keeps every visit one absolute lifetime after the latest', async () => {
+      const [a, b] = await openPair(engine);
+      const alice = await addUser(a);
+      const { session } = await a.sessions.create(alice.id, T0_MS);
+      const absolute = 3_600_000;
+      const visits = (at: number) => a.sessions.visitsOfSession(session.sid, at);
+
+      expect(await a.sessions.recordVisit(session.sid, 'server2', T0_MS)).toBe(true);
+      // A repeat within the minute, at either replica: answered, not written.
+      expect(await b.sessions.recordVisit(session.sid, 'server2', T0_MS + 59_999)).toBe(true);
+      expect(await visits(T0_MS + 59_999 + absolute)).toHaveLength(1);
+      // Had the repeat been written, the visit would be kept until T0 + 59,999 ms + absolute + 1 min.
+      expect(await visits(T0_MS + absolute + 60_000)).toEqual([]);
+
+      // A minute after the last write, the next visit is written again.
+      expect(await a.sessions.recordVisit(session.sid, 'server2', T0_MS + 60_000)).toBe(true);
+      expect(await visits(T0_MS + 60_000 + absolute)).toHaveLength(1);
+      expect(await visits(T0_MS + 120_000 + absolute)).toEqual([]);
+    });
+
+    it('answers a repeat visit of an ended session with false, even within the minute', async () => {
+      const [a, b] = await openPair(engine);
+      const alice = await addUser(a);
+      const { session } = await a.sessions.create(alice.id, T0_MS);
+      expect(await a.sessions.recordVisit(session.sid, 'server2', T0_MS)).toBe(true);
+
+      await b.sessions.deleteAllForUser(alice.id);
+
+      expect(await a.sessions.recordVisit(session.sid, 'server2', T0_MS + 1)).toBe(false);
+      // The visit itself stays, for the sign-out that ended the session to reach its client.
+      expect(await a.sessions.visitsOfSession(session.sid, T0_MS + 1)).toHaveLength(1);
     });
   });
 

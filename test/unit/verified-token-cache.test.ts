@@ -281,15 +281,23 @@ describe('verified-token cache: bound', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 3 });
     const claims = serviceClaims() as unknown as BaseClaims;
     for (let i = 0; i < 50; i++) {
-      cache.set(VerifiedTokenCache.keyOf(`token-${i}`), { ...claims }, { alg: 'EdDSA' });
+      cache.set(`token-${i}`, { ...claims }, { alg: 'EdDSA' });
       expect(cache.size).toBeLessThanOrEqual(3);
     }
-    expect(cache.get(VerifiedTokenCache.keyOf('token-49'))).toBeDefined();
-    expect(cache.get(VerifiedTokenCache.keyOf('token-46'))).toBeUndefined();
+    expect(cache.get('token-49')).toBeDefined();
+    expect(cache.get('token-46')).toBeUndefined();
   });
 
-  it('keys by the SHA-256 of the whole string', () => {
-    expect(VerifiedTokenCache.keyOf('a.b.c')).toBe('hF4wRIgJ4ryJWOsCW/x5UjXROwd6U9DDq70jhRcNybg=');
-    expect(VerifiedTokenCache.keyOf('a.b.c')).not.toBe(VerifiedTokenCache.keyOf('a.b.d'));
+  it('keys by the whole string: a hit needs an identical token, however the string was made', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10 });
+    const claims = serviceClaims() as unknown as BaseClaims;
+    const header = 'Bearer aaaa.bbbb.cccc';
+    const stored = cache.set(header.slice('Bearer '.length), claims, { alg: 'EdDSA' });
+    // Built another way (not the same string object): still the same token, still a hit.
+    expect(cache.get(['aaaa', 'bbbb', 'cccc'].join('.'))).toBe(stored);
+    // Any other string misses, whether it differs in its last byte, is a prefix, or is longer.
+    for (const other of ['aaaa.bbbb.cccd', 'aaaa.bbbb.ccc', 'aaaa.bbbb.cccca', 'Aaaa.bbbb.cccc']) {
+      expect(cache.get(other)).toBeUndefined();
+    }
   });
 });

@@ -128,26 +128,18 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
   return async function verify(token, trace) {
     if (typeof token !== 'string' || token.length === 0)
       return reject('token_missing', 'no token was presented');
-    // The cap comes before any decoding, so an oversized token costs nothing to refuse.
-    if (token.length > maxBytes || Buffer.byteLength(token) > maxBytes) {
-      return reject('token_too_large', `the token is over ${maxBytes} bytes`);
-    }
-    if (!COMPACT_JWS.test(token)) return reject('token_malformed', 'the token is not a compact JWS');
-    // base64url leaves 2 or 4 spare bits in a segment's last character, which decoders ignore, so
-    // a genuine token would verify in up to 16 spellings made without the key. Only the canonical
-    // one (spare bits zero, as every encoder writes them) is accepted: a token has one spelling,
-    // ECDSA's (r, n - s) aside, which is why the replay store keys on (iss, jti).
-    if (!isCanonicalCompact(token)) {
-      return reject('token_malformed', 'the token is not in canonical base64url');
-    }
+    // The cap comes before any decoding (and before the cache hashes the string), so an
+    // oversized token costs nothing to refuse.
+    if (token.length > maxBytes) return reject('token_too_large', `the token is over ${maxBytes} bytes`);
 
     const nowMs = now();
-    const cacheKey = cache ? VerifiedTokenCache.keyOf(token) : undefined;
-    if (cache && cacheKey !== undefined) {
-      const hit = cache.get(cacheKey);
+    // A hit is the identical string of a token that passed every check of a full verification
+    // (size, shape, canonical spelling, signature, claims), and those depend on the string
+    // alone, so a hit skips them. What can change for the same string is re-checked below.
+    if (cache) {
+      const hit = cache.get(token);
       if (hit) {
-        // A hit skips only the signature and shape checks, which cannot change for the same
-        // string. Time, the key's presence and revocation can: a hit failing the first two is
+        // Time, the key's presence and revocation can change: a hit failing the first two is
         // dropped and verified afresh, so it is refused with the same reason as any token.
         const kid = hit.header.kid;
         const keyStillPublished =
@@ -157,8 +149,20 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
             return reject('token_revoked', 'the token was revoked');
           return { ok: true, claims: hit.claims, header: hit.header };
         }
-        cache.delete(cacheKey);
+        cache.delete(token);
       }
+    }
+
+    if (Buffer.byteLength(token) > maxBytes) {
+      return reject('token_too_large', `the token is over ${maxBytes} bytes`);
+    }
+    if (!COMPACT_JWS.test(token)) return reject('token_malformed', 'the token is not a compact JWS');
+    // base64url leaves 2 or 4 spare bits in a segment's last character, which decoders ignore, so
+    // a genuine token would verify in up to 16 spellings made without the key. Only the canonical
+    // one (spare bits zero, as every encoder writes them) is accepted: a token has one spelling,
+    // ECDSA's (r, n - s) aside, which is why the replay store keys on (iss, jti).
+    if (!isCanonicalCompact(token)) {
+      return reject('token_malformed', 'the token is not in canonical base64url');
     }
 
     let payload: C;
@@ -233,8 +237,8 @@ export function createVerifier<C extends BaseClaims = BaseClaims>(
       if (trace) traceJtiConsumed(trace, payload, payload.exp + tolerance);
     }
     // Only a token that passed every check is cached.
-    if (cache && cacheKey !== undefined) {
-      const entry = cache.set(cacheKey, payload, header);
+    if (cache) {
+      const entry = cache.set(token, payload, header);
       return { ok: true, claims: entry.claims, header: entry.header };
     }
     return { ok: true, claims: payload, header };

@@ -696,14 +696,22 @@ describe('which clients a sign-out reaches', () => {
     expect(storedVisits()).toEqual([]);
   });
 
-  it('forgets a visit one absolute session lifetime after it, and purges it', async () => {
+  it('keeps a visit one absolute session lifetime after the latest one, written or not, then forgets and purges it', async () => {
     const server = await startWithTwoClients();
     const laptop = await signedIn(server);
     await handOff(server.app, laptop);
     expect(storedVisits().map((visit) => visit.client_id)).toEqual(['server2']);
-    server.clock.advance(server.config.sessionAbsoluteTimeoutMs);
+    // A repeat visit within the minute is not written (visit-retention.ts); it must still be
+    // kept one absolute session lifetime after it.
+    server.clock.advance(30_000);
+    await handOff(server.app, laptop);
+    server.clock.advance(server.config.sessionAbsoluteTimeoutMs - 1);
 
     // Restarted: the purge runs at start (and every minute).
+    await server.restart();
+    expect(storedVisits().map((visit) => visit.client_id)).toEqual(['server2']);
+    // At most a minute longer than that after the first, written, visit.
+    server.clock.advance(30_001);
     await server.restart();
     expect(storedVisits()).toEqual([]);
     await signOut(server, await signedIn(server), '/logout/everywhere');

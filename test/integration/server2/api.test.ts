@@ -90,6 +90,17 @@ describe('GET /api/users/:sub/activity with a valid service token', () => {
     expect(activityOf(await getActivity(server, 'user-alice', bearer(token))).sub).toBe('user-alice');
   });
 
+  it('takes the Bearer scheme in any case (RFC 7235), from the cache too', async () => {
+    const server = await startServer2();
+    const token = await server.mintService();
+
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      expect(activityOf(await getActivity(server, 'user-alice', `${scheme} ${token}`)).sub).toBe(
+        'user-alice',
+      );
+    }
+  });
+
   it('accepts the same token again: service tokens are reusable until they expire, not single-use', async () => {
     const server = await startServer2();
     const token = await server.mintService();
@@ -135,6 +146,8 @@ describe('GET /api/users/:sub/activity without a usable Authorization header', (
     ['another scheme', 'Basic c2VydmVyMTpzZWNyZXQ='],
     ['Bearer with two parts', 'Bearer abc.def.ghi extra'],
     ['Bearer with nothing after it', 'Bearer'],
+    ['Bearer with a space before the token', 'Bearer  abc.def.ghi'],
+    ['a scheme that only starts like Bearer', 'Bearerabc.def.ghi'],
   ])('answers %s with 401 token_malformed and error="invalid_token"', async (_what, authorization) => {
     const server = await startServer2();
 
@@ -205,7 +218,7 @@ describe('GET /api/users/:sub/activity refuses', () => {
     expectInvalidToken(await getActivity(server, 'user-alice', bearer(await token(server))), reason);
   });
 
-  it.each(['other:scope', 'activity:write'])(
+  it.each(['other:scope', 'activity:write', 'activity:readonly', 'xactivity:read', 'foo activity:read2'])(
     'a valid token whose scope is %s: 403 insufficient_scope, naming the scope it needs',
     async (scope) => {
       const server = await startServer2();

@@ -6,6 +6,7 @@ import {
   sessionTableOperations,
 } from '@jwt-handoff/shared';
 import type Database from 'better-sqlite3';
+import { VISIT_REWRITE_INTERVAL_MS, visitKeptUntil } from './visit-retention.js';
 
 /** A signed-in browser on server1. The session id itself is never stored, only its hash. */
 export interface Session {
@@ -47,7 +48,8 @@ export interface SessionStore extends CookieSessionStore<Session, string> {
   count(): Promise<number>;
   /**
    * Records that the session `sid` was handed off to `clientId`; false, and nothing recorded,
-   * when that session no longer exists.
+   * when that session no longer exists. A repeat visit within `VISIT_REWRITE_INTERVAL_MS` of the
+   * last one written is answered from the stored row without a write (visit-retention.ts).
    */
   recordVisit(sid: string, clientId: string, now: number): Promise<boolean>;
   /** The clients the session `sid` was handed off to, whether or not it still exists. */
@@ -98,6 +100,16 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
      ON CONFLICT (sid, client_id) DO UPDATE
        SET last_visited_at = excluded.last_visited_at, keep_until = excluded.keep_until`,
   );
+  // A repeat visit: the row written within the last interval, while the session still exists.
+  // Both in one statement, so that the answer is "the session exists and its visit is on
+  // record", as the insert's own look-up of the session would be.
+  const recentVisit = db
+    .prepare<{ sid: string; clientId: string; since: number }, number>(
+      `SELECT 1 FROM session_visits
+       WHERE sid = @sid AND client_id = @clientId AND last_visited_at > @since
+         AND EXISTS (SELECT 1 FROM sessions WHERE sid = @sid)`,
+    )
+    .pluck();
   const visitsOfSession = db.prepare<[string, number], VisitRow>(
     'SELECT sid, client_id FROM session_visits WHERE sid = ? AND keep_until > ? ORDER BY first_visited_at',
   );
@@ -118,11 +130,14 @@ export function createSqliteSessionStore(db: Database.Database, timeouts: Sessio
       return table.purgeExpired(now);
     },
     // A client session begun at a visit may outlive the server1 session (the client keeps its
-    // own timeouts), and "sign out everywhere" must still reach it: so a visit is kept one
-    // absolute session lifetime after the last one, assuming the client's sessions last no
-    // longer than server1's.
+    // own timeouts), and "sign out everywhere" must still reach it: so a visit is kept at least
+    // one absolute session lifetime after the last one (visit-retention.ts), assuming the
+    // client's sessions last no longer than server1's.
     async recordVisit(sid, clientId, now) {
-      return insertVisit.run({ sid, clientId, now, keepUntil: now + timeouts.absoluteMs }).changes > 0;
+      if (recentVisit.get({ sid, clientId, since: now - VISIT_REWRITE_INTERVAL_MS }) !== undefined)
+        return true;
+      const keepUntil = visitKeptUntil(now, timeouts.absoluteMs);
+      return insertVisit.run({ sid, clientId, now, keepUntil }).changes > 0;
     },
     async visitsOfSession(sid, now) {
       return visitsOfSession.all(sid, now).map(toVisit);

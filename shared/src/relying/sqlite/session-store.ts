@@ -65,14 +65,32 @@ export function createSqliteSessionStore(
 }
 
 function toSession(row: SessionRow): RelyingSession {
-  return {
+  const session: RelyingSession = {
     idHash: row.id_hash,
     sub: row.sub,
     sid: row.sid ?? undefined,
     claims: JSON.parse(row.claims) as HandoffClaims,
-    ...(row.trace ? { trace: JSON.parse(row.trace) as VerificationTrace } : {}),
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
   };
+  return row.trace ? withTraceOnDemand(session, row.trace) : session;
+}
+
+/**
+ * `session` with its `trace` parsed from `json` when first read. Every request that carries a
+ * session cookie reads the session, and every activity report reads all of a user's sessions,
+ * but only the page that shows the trace uses it: a CPU profile of whole handoffs put the
+ * parsing of the stored trace (a few KiB of JSON) among server2's larger lines. Enumerable, so
+ * the session still looks like plain data to whoever copies or compares it.
+ */
+function withTraceOnDemand(session: RelyingSession, json: string): RelyingSession {
+  let trace: VerificationTrace | undefined;
+  return Object.defineProperty(session, 'trace', {
+    enumerable: true,
+    get: () => {
+      trace ??= JSON.parse(json) as VerificationTrace;
+      return trace;
+    },
+  });
 }

@@ -14,6 +14,7 @@ import {
   type Visit,
   type VisitRow,
 } from '../session-store.js';
+import { VISIT_REWRITE_INTERVAL_MS, visitKeptUntil } from '../visit-retention.js';
 import type { Queryable } from './database.js';
 
 /**
@@ -86,14 +87,23 @@ export function createPostgresSessionStore(db: Queryable, timeouts: SessionTimeo
     },
     // Inserts only while the session exists, in the same statement that looks for it: a visit
     // recorded for a session that a concurrent sign-out (at any replica) has just ended would
-    // never be told. Kept one absolute session lifetime, as in the SQLite store.
+    // never be told. A repeat visit within the rewrite interval is answered by a read that
+    // sees, in one snapshot, the live session and its visit row, so a sign-out ending the
+    // session after it still finds the visit. Kept as in the SQLite store (visit-retention.ts).
     async recordVisit(sid, clientId, now) {
+      const recent = await db.query(
+        `SELECT 1 FROM session_visits
+         WHERE sid = $1 AND client_id = $2 AND last_visited_at > $3
+           AND EXISTS (SELECT 1 FROM sessions WHERE sid = $1)`,
+        [sid, clientId, now - VISIT_REWRITE_INTERVAL_MS],
+      );
+      if ((recent.rowCount ?? 0) > 0) return true;
       const result = await db.query(
         `INSERT INTO session_visits (sid, user_id, client_id, first_visited_at, last_visited_at, keep_until)
          SELECT sid, user_id, $2, $3, $3, $4 FROM sessions WHERE sid = $1
          ON CONFLICT (sid, client_id) DO UPDATE
            SET last_visited_at = excluded.last_visited_at, keep_until = excluded.keep_until`,
-        [sid, clientId, now, now + timeouts.absoluteMs],
+        [sid, clientId, now, visitKeptUntil(now, timeouts.absoluteMs)],
       );
       return (result.rowCount ?? 0) > 0;
     },
