@@ -19,6 +19,8 @@ cleanup() {
   local rc=$?
   if [ -n "${DOCKER_HOST:-}" ]; then
     dc down -v --remove-orphans >/dev/null 2>&1 || true
+    # Images a rebuild replaced; the engine's data directory is kept between runs.
+    docker image prune -f >/dev/null 2>&1 || true
   fi
   bash "$TOOL" --stop-daemon >/dev/null 2>&1 || echo "compose-production: could not stop the engine cleanly" >&2
   exit "$rc"
