@@ -67,3 +67,13 @@ FROM build AS e2e
 COPY vitest.config.ts vitest.e2e.config.ts ./
 COPY test/e2e test/e2e
 CMD ["sh", "-c", "npx vitest run --config vitest.e2e.config.ts && node tools/attack/dist/main.js --server1 \"$SERVER1_URL\" --server2 \"$SERVER2_URL\" --password \"$E2E_DEMO_PASSWORD\""]
+
+# ---- e2e-production: the e2e container of docker-compose.production.yml. Through nginx over
+#      https: the same flows, then the replica properties of test/topology (both services run
+#      twice, on PostgreSQL and Redis). It creates the accounts the flows sign in with first. ----
+FROM build AS e2e-production
+COPY vitest.config.ts vitest.e2e.config.ts vitest.topology.config.ts ./
+# All of test/: the topology suite's setup also holds the code that starts a local topology
+# (test/postgres, test/redis, test/proxy), which it imports whether it starts one or not.
+COPY test test
+CMD ["sh", "test/e2e/production-topology.sh"]

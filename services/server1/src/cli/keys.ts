@@ -3,26 +3,15 @@
 // replica picks a rotation or a revocation up within a second, and only then sends the
 // revocation's keys-changed events). Reads the same environment as server1 (DATA_DIR,
 // DATABASE_URL, SIGNING_ALG, JWKS_MAX_AGE_SEC, CLIENTS, ...).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { AppError, ConfigError, StoreUnavailableError } from '@jwt-handoff/shared';
-import { loadConfig, type Server1Config, timingInputOf } from '../config.js';
+import { loadConfig, timingInputOf } from '../config.js';
 import { keysFromEnvironment } from '../keys/environment-keys.js';
 import { type KeyDescription, KeyRing } from '../keys/key-ring.js';
 import { rotationTiming } from '../keys/key-timeline.js';
 import { RevocationRefusedError, revokeKey } from '../keys/revoke-key.js';
 import { RotationRefusedError, rotateKeys } from '../keys/rotate-keys.js';
-import { openServer1Database } from '../stores/database.js';
-import { createSqliteKeyStore, type KeyStore } from '../stores/key-store.js';
-import {
-  createSqliteLogoutOutbox,
-  keysChangedDeliveries,
-  type LogoutOutbox,
-} from '../stores/logout-outbox.js';
-import { openPostgres } from '../stores/postgres/database.js';
-import { createPostgresKeyStore } from '../stores/postgres/key-store.js';
-import { createPostgresLogoutOutbox } from '../stores/postgres/logout-outbox.js';
-import { migrate } from '../stores/postgres/migrations.js';
+import { keysChangedDeliveries } from '../stores/logout-outbox.js';
+import { openCliStores } from './cli-stores.js';
 
 const USAGE = 'usage: npm run keys -- list | rotate | revoke KID';
 
@@ -50,10 +39,14 @@ async function main(command: string | undefined, args: readonly string[]): Promi
     printKeys(ring.describe(now), now);
     return 0;
   }
-  const opened = await openKeyStore(config);
-  if (!opened) return 1;
+  const opened = await openCliStores(config);
+  if (!opened.stores) {
+    console.error(`keys: ${opened.reason}`);
+    return 1;
+  }
+  const stores = opened.stores;
   try {
-    const store = opened.store;
+    const store = stores.keys;
     if (command === 'rotate') {
       const timing = rotationTiming(timingInputOf(config));
       const result = await rotateKeys(store, { algorithm: config.signingAlgorithm, timing, now });
@@ -75,7 +68,7 @@ async function main(command: string | undefined, args: readonly string[]): Promi
       const clientIds = config.clients
         .filter((client) => client.backchannelLogoutUri !== undefined)
         .map((client) => client.id);
-      await opened.outbox.enqueue(
+      await stores.outbox.enqueue(
         keysChangedDeliveries(clientIds, [result.kid]),
         now,
         config.logoutDeliveryMaxAgeMs,
@@ -94,49 +87,8 @@ async function main(command: string | undefined, args: readonly string[]): Promi
     printKeys(ring.describe(now), now);
     return 0;
   } finally {
-    await opened.close();
+    await stores.close();
   }
-}
-
-/** server1's key store as the configuration names it; undefined (reported) when there is none. */
-async function openKeyStore(
-  config: Server1Config,
-): Promise<{ store: KeyStore; outbox: LogoutOutbox; close: () => Promise<void> } | undefined> {
-  if (config.databaseUrl !== undefined) {
-    const quiet = { warn: () => {}, info: () => {} };
-    const db = await openPostgres({
-      url: config.databaseUrl,
-      poolMax: 2,
-      timeoutMs: config.databaseTimeoutMs,
-      log: quiet,
-    });
-    try {
-      // The schema is the running servers' (same build); migrating is safe beside them.
-      await migrate(db);
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
-    return {
-      store: createPostgresKeyStore(db),
-      outbox: createPostgresLogoutOutbox(db),
-      close: () => db.close(),
-    };
-  }
-  // Never create a database here: a mistyped DATA_DIR would otherwise get a fresh key listed
-  // as if it were the server's.
-  if (!existsSync(join(config.dataDir, 'server1.sqlite'))) {
-    console.error(`keys: no server1 database in ${config.dataDir} (check DATA_DIR, or start server1 once)`);
-    return undefined;
-  }
-  const db = openServer1Database(config.dataDir);
-  return {
-    store: createSqliteKeyStore(db),
-    outbox: createSqliteLogoutOutbox(db),
-    close: async () => {
-      db.close();
-    },
-  };
 }
 
 function printKeys(keys: readonly KeyDescription[], now: number): void {
