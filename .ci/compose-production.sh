@@ -9,7 +9,7 @@
 # summed over the e2e container's vitest runs, or exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TOOL=${COMPOSE_OFFLINE:-../shared/tools/compose-offline.sh}
+source .ci/compose-engine.sh
 PROJECT=jwthandoffprod
 LOG=${COMPOSE_PRODUCTION_LOG:-/tmp/jwt-handoff-compose-production.log}
 T0=$SECONDS
@@ -22,39 +22,24 @@ cleanup() {
     # Images a rebuild replaced; the engine's data directory is kept between runs.
     docker image prune -f >/dev/null 2>&1 || true
   fi
-  bash "$TOOL" --stop-daemon >/dev/null 2>&1 || echo "compose-production: could not stop the engine cleanly" >&2
+  compose_engine_stop || echo "compose-production: could not stop the engine cleanly" >&2
   exit "$rc"
 }
 trap cleanup EXIT INT TERM
 
-# 1. The engine and the registry-free base image (cached between runs).
-exports=$(bash "$TOOL" --start-only)
-eval "$exports"
-
-# 2. The node base image with this machine's Node headers, for better-sqlite3's native build (as
-#    .ci/compose.sh does; the same tag, so the two runs share it).
-HEADERS_IMAGE="$NODE_IMAGE-headers"
-node_include="$(npm config get nodedir 2>/dev/null)/include/node"
-[ -f "$node_include/node_version.h" ] || node_include="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node"
-if ! docker image inspect "$HEADERS_IMAGE" >/dev/null 2>&1; then
-  ctx=$(mktemp -d)
-  cp -a "$node_include" "$ctx/node"
-  printf 'FROM %s\nCOPY node /usr/local/include/node\n' "$NODE_IMAGE" >"$ctx/Dockerfile"
-  docker build -q -t "$HEADERS_IMAGE" "$ctx" >/dev/null
-  rm -rf "$ctx"
-fi
+# 1. The engine, the registry-free base image and its Node headers (cached between runs).
+compose_engine_start
 # PostgreSQL, Redis, nginx and the certificate maker on the plain Debian base: their Dockerfiles
 # install Debian's packages where the base lacks the binaries.
-export CERTS_BASE_IMAGE="$NODE_IMAGE" POSTGRES_BASE_IMAGE="$NODE_IMAGE" REDIS_BASE_IMAGE="$NODE_IMAGE" \
-  NGINX_BASE_IMAGE="$NODE_IMAGE"
-export NODE_IMAGE="$HEADERS_IMAGE"
+export CERTS_BASE_IMAGE="$LOCAL_BASE_IMAGE" POSTGRES_BASE_IMAGE="$LOCAL_BASE_IMAGE" \
+  REDIS_BASE_IMAGE="$LOCAL_BASE_IMAGE" NGINX_BASE_IMAGE="$LOCAL_BASE_IMAGE"
 # Secrets made for this run, the test-only X-Upstream-Addr header on, and nginx on free host ports.
 export POSTGRES_PASSWORD=$(openssl rand -hex 16) REDIS_PASSWORD=$(openssl rand -hex 16) \
   SESSION_SECRET=$(openssl rand -base64 32) E2E_DEMO_PASSWORD=$(openssl rand -hex 12) \
   METRICS_TOKEN=$(openssl rand -hex 32) \
   NGINX_UPSTREAM_HEADER=on HTTPS_PUBLISHED_PORT= HTTP_PUBLISHED_PORT=
 
-# 3. Build, start, and wait for the e2e container; its exit code is the result. Not `up
+# 2. Build, start, and wait for the e2e container; its exit code is the result. Not `up
 #    --abort-on-container-exit`: docker-compose 1.29 would stop everything when the one-shot
 #    `certs` service exits. `up -d` starts each service once its depends_on conditions hold.
 dc down -v --remove-orphans >/dev/null 2>&1 || true

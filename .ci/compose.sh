@@ -6,7 +6,7 @@
 # Prints `compose e2e passed in N s` or exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TOOL=${COMPOSE_OFFLINE:-../shared/tools/compose-offline.sh}
+source .ci/compose-engine.sh
 PROJECT=jwthandoff
 T0=$SECONDS
 
@@ -15,31 +15,15 @@ cleanup() {
   if [ -n "${DOCKER_HOST:-}" ]; then
     docker-compose --ansi never -p "$PROJECT" down -v --remove-orphans >/dev/null 2>&1 || true
   fi
-  bash "$TOOL" --stop-daemon >/dev/null 2>&1 || echo "compose: could not stop the engine cleanly" >&2
+  compose_engine_stop || echo "compose: could not stop the engine cleanly" >&2
   exit "$rc"
 }
 trap cleanup EXIT INT TERM
 
-# 1. The engine and the registry-free base image (cached between runs).
-exports=$(bash "$TOOL" --start-only)
-eval "$exports"
+# 1. The engine, the registry-free base image and its Node headers (cached between runs).
+compose_engine_start
 
-# 2. The official node image ships Node's C headers in /usr/local/include/node; the local base
-#    image is only node and npm, so add this machine's headers (they match its node binary) for
-#    better-sqlite3's native build. Cached by its tag.
-HEADERS_IMAGE="$NODE_IMAGE-headers"
-node_include="$(npm config get nodedir 2>/dev/null)/include/node"
-[ -f "$node_include/node_version.h" ] || node_include="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node"
-if ! docker image inspect "$HEADERS_IMAGE" >/dev/null 2>&1; then
-  ctx=$(mktemp -d)
-  cp -a "$node_include" "$ctx/node"
-  printf 'FROM %s\nCOPY node /usr/local/include/node\n' "$NODE_IMAGE" >"$ctx/Dockerfile"
-  docker build -q -t "$HEADERS_IMAGE" "$ctx" >/dev/null
-  rm -rf "$ctx"
-fi
-export NODE_IMAGE="$HEADERS_IMAGE"
-
-# 3. Build and run; the e2e container's exit code is the result.
+# 2. Build and run; the e2e container's exit code is the result.
 docker-compose --ansi never -p "$PROJECT" down -v --remove-orphans >/dev/null 2>&1 || true
 set +e
 timeout 1200 docker-compose --ansi never -p "$PROJECT" up --build --no-color --abort-on-container-exit \
