@@ -3,13 +3,14 @@
 // bench's OpenID provider: a Map whose entries expire, in place of the adapter's own QuickLRU of
 // 1000 entries. The adapter's code is unchanged; only the cap goes.
 //
-// Why: with the cap, a provider session or grant that goes unread for about 2000 writes is
-// evicted (QuickLRU keeps two generations of 1000). Scenario 3 runs its OIDC rounds at 1, 8 and
-// 32 users interleaved, so browsers 9 to 32 sit idle through two 1-user and two 8-user rounds
-// (tens of thousands of writes: sessions, codes, access tokens) before rounds 3 and 5 at 32 users;
-// their sessions and grants are gone by then and /auth asks for a login again. A provider with a
-// real store keeps a session for its TTL (14 days here), so the cap is a development limit, not
-// part of what the bench compares.
+// Why: with the cap, a provider session or grant left unread while 1000 to 2000 new entries are
+// written is evicted (QuickLRU keeps two generations of 1000; each sign-in writes two: its code
+// and its access token). Scenario 3 runs its OIDC rounds at 1, 8 and 32 users interleaved, so
+// browsers 9 to 32 sit idle through two 1-user and two 8-user rounds before rounds 3 and 5 at 32
+// users; on a machine fast enough, their sessions and grants are gone by then and /auth asks for
+// a login again (prompt login, reason no_session). A provider with a real store keeps a session
+// for its TTL (14 days here), so the cap is a development limit, not part of what the bench
+// compares.
 //
 // Same contract as the QuickLRU the adapter calls: get, set(key, value, maxAgeMs), delete.
 // Entries expire after `maxAgeMs` (the adapter passes each model's TTL in ms) and are swept

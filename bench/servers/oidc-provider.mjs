@@ -9,6 +9,11 @@
 // client's scopes in one step. After that the browser holds a provider session and the client a
 // grant, so /auth answers at once with a code, as server1's /handoff/authorize answers from its
 // live session.
+//
+// One deviation from the quick-start set-up: the in-memory adapter keeps its entries in a Map
+// that expires them by TTL (../lib/oidc-memory-storage.mjs), not in its QuickLRU of 1000 entries,
+// which evicted the sessions and grants of browsers left idle by the rounds at fewer users, and
+// sent them to a login page in the next round at 32. The adapter's own code is used unchanged.
 import { createServer } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
