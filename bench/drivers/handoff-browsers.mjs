@@ -124,6 +124,14 @@ async function oneOidcSignIn(browser, { relyingUrl, providerUrl }) {
   if (!authUrl?.startsWith(`${providerUrl}/auth?`)) throw new Error(`login sent to ${authUrl}`);
   const auth = await browser.fetch('GET', authUrl);
   const callbackUrl = auth.headers.get('location');
+  const interaction = new URL(callbackUrl ?? '', authUrl);
+  if (interaction.pathname.startsWith('/interaction/')) {
+    // oidc-provider.mjs puts the prompt and the checks that failed in the interaction URL.
+    throw new Error(
+      `auth (live session and grant) asked for an interaction: prompt ${interaction.searchParams.get('prompt')}, ` +
+        `reasons ${interaction.searchParams.get('reasons')} (${interaction.href})`,
+    );
+  }
   if (auth.status < 300 || auth.status > 303 || !callbackUrl?.startsWith(`${relyingUrl}/callback?`)) {
     throw new Error(
       `auth (live session and grant): ${auth.status} to ${callbackUrl}\n${auth.body.slice(0, 500)}`,

@@ -2,9 +2,16 @@
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
-  interface Interaction {
+  /** Why /auth asks for an interaction: the prompt (login, consent) and the checks that failed. */
+  interface Prompt {
+    name: string;
+    reasons: string[];
+  }
+
+  export interface Interaction {
     uid: string;
     params: Record<string, unknown>;
+    prompt: Prompt;
   }
 
   class Grant {
@@ -16,6 +23,7 @@ declare module 'oidc-provider' {
   class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     Grant: typeof Grant;
+    on(event: 'interaction.started', listener: (ctx: unknown, prompt: Prompt) => void): this;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
     interactionFinished(
@@ -27,4 +35,13 @@ declare module 'oidc-provider' {
   }
 
   export default Provider;
+}
+
+// The in-memory adapter's store, replaceable (bench/lib/oidc-memory-storage.mjs says why).
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  export function setStorage(store: {
+    get(key: string): unknown;
+    set(key: string, value: unknown, maxAgeMs?: number): unknown;
+    delete(key: string): unknown;
+  }): void;
 }

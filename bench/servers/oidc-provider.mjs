@@ -9,13 +9,21 @@
 // client's scopes in one step. After that the browser holds a provider session and the client a
 // grant, so /auth answers at once with a code, as server1's /handoff/authorize answers from its
 // live session.
+//
+// One deviation from the quick-start set-up: the in-memory adapter keeps its entries in a Map
+// that expires them by TTL (../lib/oidc-memory-storage.mjs), not in its QuickLRU of 1000 entries,
+// which evicted the sessions and grants of browsers left idle by the rounds at fewer users, and
+// sent them to a login page in the next round at 32. The adapter's own code is used unchanged.
 import { createServer } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
+import { setStorage } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import pino from 'pino';
+import { ExpiringStorage } from '../lib/oidc-memory-storage.mjs';
 import { serveParent } from '../lib/worker-process.mjs';
 
 /** @import { Server } from 'node:http' */
+/** @import { Interaction } from 'oidc-provider' */
 
 const ACCOUNT = { sub: 'alice', name: 'Alice Example', email: 'alice@example.test' };
 const SCOPE = 'openid profile email';
@@ -31,6 +39,8 @@ serveParent(
      *   client: { clientId: string, clientSecret: string, redirectUri: string } }} args
      */
     async start({ issuer, port, logFile, client }) {
+      // The in-memory adapter, over a store without its 1000-entry cap (see the header).
+      setStorage(new ExpiringStorage());
       const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
       const jwk = await exportJWK(privateKey);
       const signingKey = { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'EdDSA', use: 'sig' };
@@ -56,8 +66,13 @@ serveParent(
         pkce: { required: () => true },
         features: { devInteractions: { enabled: false } },
         interactions: {
-          url: (/** @type {unknown} */ _ctx, /** @type {{ uid: string }} */ interaction) =>
-            `/interaction/${interaction.uid}`,
+          // The prompt rides along in the query (the interaction cookie's path is the pathname
+          // alone), so that a measured sign-in that lands here can say why.
+          url: (/** @type {unknown} */ _ctx, /** @type {Interaction} */ interaction) =>
+            `/interaction/${interaction.uid}?${new URLSearchParams({
+              prompt: interaction.prompt.name,
+              reasons: interaction.prompt.reasons.join(' '),
+            })}`,
         },
         cookies: { keys: ['bench-oidc-provider-cookie-key-0123456789'] },
         // oidc-provider's defaults, in seconds, written out: left to its default functions, it
@@ -72,6 +87,10 @@ serveParent(
         },
       });
       const log = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true }));
+      // One line per interaction: each browser's set-up sign-in has one; a measured one has none.
+      provider.on('interaction.started', (_ctx, prompt) =>
+        log.info({ prompt: { name: prompt.name, reasons: prompt.reasons } }, 'interaction started'),
+      );
       const callback = provider.callback();
       server = createServer((req, res) => {
         const started = performance.now();
