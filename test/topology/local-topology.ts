@@ -14,9 +14,18 @@ const DEMO_PASSWORD = 'topology-demo-password';
 const METRICS_TOKEN = 'topology-metrics-token-0123456789abcdef';
 const RESOLVE_HOSTS = fileURLToPath(new URL('./resolve-hosts.mjs', import.meta.url));
 
+/**
+ * A local topology's target: the run's CA and the host names, which the compose run leaves to the
+ * environment, are always set. A client resolves every name in `hosts` to 127.0.0.1 itself.
+ */
+export interface LocalTarget extends TopologyTarget {
+  readonly caFile: string;
+  readonly hosts: Readonly<Record<string, string>>;
+}
+
 /** The local topology: the target the tests run against, and how to take it down. */
 export interface LocalTopology {
-  readonly target: TopologyTarget;
+  readonly target: LocalTarget;
   /** Every replica, to read their output when something fails. */
   readonly replicas: readonly ServiceProcess[];
   readonly nginx: RunningNginx;
@@ -28,7 +37,8 @@ export interface LocalTopology {
  * Starts the production topology without docker: PostgreSQL, Redis, two server1 replicas on the
  * PostgreSQL, two server2 replicas on the Redis, and nginx terminating TLS in front of them with
  * deploy/nginx's template and its X-Upstream-Addr snippet. The services reach each other by the
- * public names, through nginx, over https with the run's CA (TLS_CA_FILE). Throws, naming what to
+ * public names, through nginx, over https with the run's CA (TLS_CA_FILE). The topology suite runs
+ * against it (global-setup.ts), and so does the browser suite over https. Throws, naming what to
  * install, when PostgreSQL, redis-server, nginx or openssl is missing.
  */
 export async function startLocalTopology(): Promise<LocalTopology> {
@@ -39,7 +49,8 @@ export async function startLocalTopology(): Promise<LocalTopology> {
   try {
     if (!redisServerAvailable()) {
       throw new Error(
-        `${REDIS_SERVER_BINARY} cannot be run: the topology suite needs it (apt-get install redis-server)`,
+        `${REDIS_SERVER_BINARY} cannot be run: the local topology (topology suite, browser suite over ` +
+          'https) needs it (apt-get install redis-server, or set REDIS_SERVER); .ci/run installs it',
       );
     }
     const ca = createTestCa('topology');
@@ -68,25 +79,19 @@ export async function startLocalTopology(): Promise<LocalTopology> {
       return dir;
     };
     const ports = {
-      server1: [await freePort(), await freePort()],
-      server2: [await freePort(), await freePort()],
+      server1: [await freePort(), await freePort()] as const,
+      server2: [await freePort(), await freePort()] as const,
     };
 
     // nginx first: the replicas reach each other through it as they start (server2 fetches the
     // JWKS by server1's public name); until a replica listens, nginx answers for it with 502.
-    const upstream = (port: number | undefined) => `127.0.0.1:${port}`;
+    const upstreams = ([a, b]: readonly [number, number]) => [`127.0.0.1:${a}`, `127.0.0.1:${b}`] as const;
     const nginx = await startNginx(
       {
-        SERVER1_HOST,
-        SERVER2_HOST,
-        HTTPS_PORT: String(httpsPort),
-        HTTP_PORT: String(await freePort()),
-        TLS_CERT_FILE: certificate.certFile,
-        TLS_KEY_FILE: certificate.keyFile,
-        SERVER1_REPLICA_1: upstream(ports.server1[0]),
-        SERVER1_REPLICA_2: upstream(ports.server1[1]),
-        SERVER2_REPLICA_1: upstream(ports.server2[0]),
-        SERVER2_REPLICA_2: upstream(ports.server2[1]),
+        hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
+        httpsPort,
+        certificate,
+        replicas: { server1: upstreams(ports.server1), server2: upstreams(ports.server2) },
       },
       { include: [UPSTREAM_HEADER_SNIPPET] },
     );
