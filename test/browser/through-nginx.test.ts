@@ -10,12 +10,17 @@ import { type LocalTarget, startLocalTopology } from '../topology/local-topology
 import { launchBrowser, screenshot } from './chromium.js';
 
 // The browser flow as production runs it, on the topology suite's local topology: Chromium talks
-// https to nginx, which terminates TLS for id.jwt-handoff.test (server1) and app.jwt-handoff.test
-// (server2) and spreads each over two replicas (server1 on PostgreSQL, server2 on Redis), naming
-// the replica that answered in X-Upstream-Addr. Chromium resolves the names itself and trusts the
-// run's CA the way a user would, through the NSS database of its HOME: every certificate check is
-// real. FOREIGN_HOST is a site of this test's own, with a certificate from another CA.
-const FOREIGN_HOST = 'elsewhere.test';
+// https to nginx, which terminates TLS for id.localtest (server1) and app.localtest (server2) and
+// spreads each over two replicas (server1 on PostgreSQL, server2 on Redis), naming the replica
+// that answered in X-Upstream-Addr. Chromium resolves the names itself and trusts the run's CA the
+// way a user would, through the NSS database of its HOME: every certificate check is real.
+// FOREIGN_HOST is a site of this test's own, with a certificate from another CA.
+//
+// Not the topology's default names: id.jwt-handoff.test and app.jwt-handoff.test are one site to
+// Chromium (registrable domain jwt-handoff.test), which would send the Lax cookie with the
+// form_post this file checks is cross-site. Each .localtest name is a site of its own.
+const HOSTS = { server1: 'id.localtest', server2: 'app.localtest' } as const;
+const FOREIGN_HOST = 'elsewhere.localtest';
 
 /** The replica nginx sent `request` to: its response's X-Upstream-Addr (deploy/nginx/upstream-header.conf). */
 async function upstreamOf(request: Request | undefined): Promise<string | undefined> {
@@ -29,16 +34,12 @@ const upstreamAddresses = (replicaUrls: readonly string[]) => replicaUrls.map((u
 describe('the handoff in a real browser, through nginx over https', () => {
   const scope = suiteScope();
   let target: LocalTarget;
-  let server1Host: string;
-  let server2Host: string;
   let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 
   beforeAll(async () => {
-    const topology = await startLocalTopology();
+    const topology = await startLocalTopology({ hosts: HOSTS });
     scope(() => topology.stop());
     target = topology.target;
-    server1Host = new URL(target.server1Url).hostname;
-    server2Host = new URL(target.server2Url).hostname;
   }, 120_000);
   afterEach(async () => {
     await browser?.close();
@@ -134,20 +135,20 @@ describe('the handoff in a real browser, through nginx over https', () => {
     const page = await openBrowser();
     // Plain http to nginx's https port, before any visit: nginx refuses it (400), so a later
     // success can only be Chromium upgrading the URL itself.
-    const plainToHttpsPort = `http://${server2Host}:${new URL(target.server2Url).port}/me`;
+    const plainToHttpsPort = `http://${HOSTS.server2}:${new URL(target.server2Url).port}/me`;
     expect(await statusOf(page, plainToHttpsPort)).toBe(400);
 
     await signIn(page, 'tls-4', 'bob');
 
     const cookies = (await browser?.context.cookies([target.server1Url, target.server2Url])) ?? [];
     expect(cookies.map((cookie) => `${cookie.domain} ${cookie.name}`)).toEqual(
-      expect.arrayContaining([`${server1Host} __Host-s1_session`, `${server2Host} __Host-s2_session`]),
+      expect.arrayContaining([`${HOSTS.server1} __Host-s1_session`, `${HOSTS.server2} __Host-s2_session`]),
     );
     for (const cookie of cookies) {
       // __Host-: Secure, Path=/, and no Domain (host-only, so the domain is the exact host name).
       expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
       expect(cookie.name).toMatch(/^__Host-/);
-      expect([server1Host, server2Host]).toContain(cookie.domain);
+      expect([HOSTS.server1, HOSTS.server2]).toContain(cookie.domain);
     }
     expect(await page.evaluate(() => document.cookie)).toBe('');
     for (const url of [`${target.server1Url}/`, `${target.server2Url}/`]) {

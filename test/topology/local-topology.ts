@@ -6,10 +6,8 @@ import { type RunningNginx, startNginx, UPSTREAM_HEADER_SNIPPET } from '../proxy
 import { REDIS_SERVER_BINARY, redisServerAvailable, startRedisServer } from '../redis/redis-server.js';
 import type { TopologyTarget } from './target.js';
 
-// The compose topology's public names, resolved to 127.0.0.1 by the test client (testAgent's
-// `hosts`) and by the services (resolve-hosts.mjs): no /etc/hosts edit.
-const SERVER1_HOST = 'id.jwt-handoff.test';
-const SERVER2_HOST = 'app.jwt-handoff.test';
+/** The compose topology's public names: the default of {@link LocalTopologyOptions.hosts}. */
+const COMPOSE_HOSTS = { server1: 'id.jwt-handoff.test', server2: 'app.jwt-handoff.test' } as const;
 const DEMO_PASSWORD = 'topology-demo-password';
 const METRICS_TOKEN = 'topology-metrics-token-0123456789abcdef';
 const RESOLVE_HOSTS = fileURLToPath(new URL('./resolve-hosts.mjs', import.meta.url));
@@ -21,6 +19,18 @@ const RESOLVE_HOSTS = fileURLToPath(new URL('./resolve-hosts.mjs', import.meta.u
 export interface LocalTarget extends TopologyTarget {
   readonly caFile: string;
   readonly hosts: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link startLocalTopology}. */
+export interface LocalTopologyOptions {
+  /**
+   * The services' public host names, resolved to 127.0.0.1 by the test client (its `hosts`) and
+   * by the services (resolve-hosts.mjs): no /etc/hosts edit. Default the compose topology's,
+   * id.jwt-handoff.test and app.jwt-handoff.test, which share the registrable domain
+   * jwt-handoff.test: a browser sees them as one site. A test of SameSite rules between the two
+   * needs names on two sites, e.g. id.localtest and app.localtest.
+   */
+  readonly hosts?: { readonly server1: string; readonly server2: string };
 }
 
 /** The local topology: the target the tests run against, and how to take it down. */
@@ -41,7 +51,8 @@ export interface LocalTopology {
  * against it (global-setup.ts), and so does the browser suite over https. Throws, naming what to
  * install, when PostgreSQL, redis-server, nginx or openssl is missing.
  */
-export async function startLocalTopology(): Promise<LocalTopology> {
+export async function startLocalTopology(options: LocalTopologyOptions = {}): Promise<LocalTopology> {
+  const hosts = options.hosts ?? COMPOSE_HOSTS;
   const cleanups: Array<() => unknown> = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -55,7 +66,7 @@ export async function startLocalTopology(): Promise<LocalTopology> {
     }
     const ca = createTestCa('topology');
     cleanups.push(() => ca.remove());
-    const certificate = ca.issue('nginx', [SERVER1_HOST, SERVER2_HOST]);
+    const certificate = ca.issue('nginx', [hosts.server1, hosts.server2]);
     const postgres = await startPostgres();
     cleanups.push(() => postgres.destroy());
     const databaseUrl = await postgres.createDatabase('server1');
@@ -63,16 +74,16 @@ export async function startLocalTopology(): Promise<LocalTopology> {
     const redis = await startRedisServer((cleanup) => cleanups.push(cleanup));
 
     const httpsPort = await freePort();
-    const server1Url = `https://${SERVER1_HOST}:${httpsPort}`;
-    const server2Url = `https://${SERVER2_HOST}:${httpsPort}`;
+    const server1Url = `https://${hosts.server1}:${httpsPort}`;
+    const server2Url = `https://${hosts.server2}:${httpsPort}`;
     const common = {
       // One proxy hop: nginx, which replaces X-Forwarded-For with the address it accepted.
       TRUST_PROXY: '1',
       TLS_CA_FILE: ca.caFile,
       METRICS_TOKEN,
-      RESOLVE_TO_LOOPBACK: `${SERVER1_HOST},${SERVER2_HOST}`,
+      RESOLVE_TO_LOOPBACK: `${hosts.server1},${hosts.server2}`,
     };
-    const options = { execArgv: ['--import', RESOLVE_HOSTS], timeoutMs: 30_000 };
+    const serviceOptions = { execArgv: ['--import', RESOLVE_HOSTS], timeoutMs: 30_000 };
     const dataDir = (name: string) => {
       const dir = tempDir(`topology-${name}`);
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,7 +99,7 @@ export async function startLocalTopology(): Promise<LocalTopology> {
     const upstreams = ([a, b]: readonly [number, number]) => [`127.0.0.1:${a}`, `127.0.0.1:${b}`] as const;
     const nginx = await startNginx(
       {
-        hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
+        hosts,
         httpsPort,
         certificate,
         replicas: { server1: upstreams(ports.server1), server2: upstreams(ports.server2) },
@@ -124,7 +135,7 @@ export async function startLocalTopology(): Promise<LocalTopology> {
               },
             ]),
           },
-          options,
+          serviceOptions,
         ),
       ),
     );
@@ -143,7 +154,7 @@ export async function startLocalTopology(): Promise<LocalTopology> {
             REDIS_URL: redis.url,
             SESSION_SECRET: 'topology-replicas-share-this-secret-0123456789',
           },
-          options,
+          serviceOptions,
         ),
       ),
     );
@@ -159,7 +170,7 @@ export async function startLocalTopology(): Promise<LocalTopology> {
         databaseUrl,
         metricsToken: METRICS_TOKEN,
         caFile: ca.caFile,
-        hosts: { [SERVER1_HOST]: '127.0.0.1', [SERVER2_HOST]: '127.0.0.1' },
+        hosts: { [hosts.server1]: '127.0.0.1', [hosts.server2]: '127.0.0.1' },
       },
       replicas: [...server1, ...server2],
       nginx,
