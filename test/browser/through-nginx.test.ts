@@ -6,27 +6,40 @@ import { createTestCa } from '@jwt-handoff/testkit';
 import { suiteScope, testScope } from '@jwt-handoff/testkit/vitest';
 import type { Page, Request } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalTarget, startLocalTopology } from '../topology/local-topology.js';
 import { launchBrowser, screenshot } from './chromium.js';
-import {
-  type ProxiedDeployment,
-  SERVER1_HOST,
-  SERVER2_HOST,
-  startProxiedDeployment,
-} from './proxied-deployment.js';
 
-// The browser flow as production runs it: Chromium talks https to nginx, which terminates TLS for
-// id.localtest (server1) and app.localtest (server2) and spreads each over two replicas (server1
-// on PostgreSQL, server2 on Redis). Chromium trusts the run's CA the way a user would, through the
-// NSS database of its HOME: every certificate check is real.
+// The browser flow as production runs it, on the topology suite's local topology: Chromium talks
+// https to nginx, which terminates TLS for id.localtest (server1) and app.localtest (server2) and
+// spreads each over two replicas (server1 on PostgreSQL, server2 on Redis), naming the replica
+// that answered in X-Upstream-Addr. Chromium resolves the names itself and trusts the run's CA the
+// way a user would, through the NSS database of its HOME: every certificate check is real.
+// FOREIGN_HOST is a site of this test's own, with a certificate from another CA.
+//
+// Not the topology's default names: id.jwt-handoff.test and app.jwt-handoff.test are one site to
+// Chromium (registrable domain jwt-handoff.test), which would send the Lax cookie with the
+// form_post this file checks is cross-site. Each .localtest name is a site of its own.
+const HOSTS = { server1: 'id.localtest', server2: 'app.localtest' } as const;
 const FOREIGN_HOST = 'elsewhere.localtest';
+
+/** The replica nginx sent `request` to: its response's X-Upstream-Addr (deploy/nginx/upstream-header.conf). */
+async function upstreamOf(request: Request | undefined): Promise<string | undefined> {
+  const response = await request?.response();
+  return (await response?.allHeaders())?.['x-upstream-addr'];
+}
+
+/** The `host:port` nginx names a replica by, from the replica's own URL. */
+const upstreamAddresses = (replicaUrls: readonly string[]) => replicaUrls.map((url) => new URL(url).host);
 
 describe('the handoff in a real browser, through nginx over https', () => {
   const scope = suiteScope();
-  let deployment: ProxiedDeployment;
+  let target: LocalTarget;
   let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 
   beforeAll(async () => {
-    deployment = await startProxiedDeployment(scope);
+    const topology = await startLocalTopology({ hosts: HOSTS });
+    scope(() => topology.stop());
+    target = topology.target;
   }, 120_000);
   afterEach(async () => {
     await browser?.close();
@@ -34,19 +47,19 @@ describe('the handoff in a real browser, through nginx over https', () => {
   });
 
   /** A fresh Chromium whose NSS database trusts `trustedCaFiles` (default: the run's CA). */
-  async function openBrowser(trustedCaFiles = [deployment.ca.caFile]): Promise<Page> {
-    browser = await launchBrowser({ hosts: [SERVER1_HOST, SERVER2_HOST, FOREIGN_HOST], trustedCaFiles });
+  async function openBrowser(trustedCaFiles = [target.caFile]): Promise<Page> {
+    browser = await launchBrowser({ hosts: [...Object.keys(target.hosts), FOREIGN_HOST], trustedCaFiles });
     return browser.context.pages()[0] ?? browser.context.newPage();
   }
 
   /** From server2's home page, signed out, to server1's form and back, signed in. */
   async function signIn(page: Page, step: string, username = 'alice'): Promise<void> {
-    await page.goto(`${deployment.server2Url}/`);
-    expect(page.url()).toMatch(new RegExp(`^${deployment.server1Url}/login\\?`));
+    await page.goto(`${target.server2Url}/`);
+    expect(page.url()).toMatch(new RegExp(`^${target.server1Url}/login\\?`));
     await screenshot(page, `${step}-login-page`);
     await page.fill('#username', username);
-    await page.fill('#password', deployment.demoPassword);
-    await Promise.all([page.waitForURL(`${deployment.server2Url}/`), page.click('button[type=submit]')]);
+    await page.fill('#password', target.demoPassword);
+    await Promise.all([page.waitForURL(`${target.server2Url}/`), page.click('button[type=submit]')]);
     await screenshot(page, `${step}-signed-in-on-server2`);
   }
 
@@ -61,7 +74,7 @@ describe('the handoff in a real browser, through nginx over https', () => {
     testScope(() => new Promise((resolve) => site.close(resolve)));
     const page = await openBrowser();
 
-    expect(await statusOf(page, `${deployment.server1Url}/login`)).toBe(200);
+    expect(await statusOf(page, `${target.server1Url}/login`)).toBe(200);
     await screenshot(page, 'tls-1-trusted-certificate');
     const port = (site.address() as AddressInfo).port;
     await expect(page.goto(`https://${FOREIGN_HOST}:${port}/`)).rejects.toThrow(
@@ -73,7 +86,7 @@ describe('the handoff in a real browser, through nginx over https', () => {
   it('refuses the proxy’s certificate when the NSS database does not hold the run’s CA', async () => {
     const page = await openBrowser([]);
 
-    await expect(page.goto(`${deployment.server2Url}/`)).rejects.toThrow(/net::ERR_CERT_AUTHORITY_INVALID/);
+    await expect(page.goto(`${target.server2Url}/`)).rejects.toThrow(/net::ERR_CERT_AUTHORITY_INVALID/);
     await screenshot(page, 'tls-2-untrusted-ca');
   });
 
@@ -84,16 +97,13 @@ describe('the handoff in a real browser, through nginx over https', () => {
       requests.push(request);
     });
 
-    const startedAt = Date.now();
     await signIn(page, 'tls-3');
 
     expect(await page.textContent('h1')).toContain('Hello, Alice Liddell');
     expect(requests.every((request) => request.url().startsWith('https://'))).toBe(true);
-    const callback = requests.find(
-      (request) => request.url() === `${deployment.server2Url}/handoff/callback`,
-    );
+    const callback = requests.find((request) => request.url() === `${target.server2Url}/handoff/callback`);
     const complete = requests.find((request) =>
-      request.url().startsWith(`${deployment.server2Url}/handoff/complete?txn=`),
+      request.url().startsWith(`${target.server2Url}/handoff/complete?txn=`),
     );
     // The POST from server1's page is cross-site: Chromium leaves the Lax state cookie out of it.
     // The 303 that answers it makes a top-level GET, which carries the cookie, and completes.
@@ -101,47 +111,47 @@ describe('the handoff in a real browser, through nginx over https', () => {
     expect((await callback?.allHeaders())?.cookie ?? '').not.toContain('__Host-s2_handoff=');
     expect(complete?.method()).toBe('GET');
     expect((await complete?.allHeaders())?.cookie).toContain('__Host-s2_handoff=');
-    expect((await browser?.context.cookies(deployment.server2Url))?.map((c) => c.name)).toEqual([
+    expect((await browser?.context.cookies(target.server2Url))?.map((c) => c.name)).toEqual([
       '__Host-s2_session',
     ]);
 
     // nginx sent the callback and the completion, one after the other, to different server2
-    // replicas (round-robin; no other request for app.localtest comes between them): the parked
+    // replicas (round-robin; no other request for server2's host comes between them): the parked
     // claims crossed over through Redis. Both server1 replicas answered parts of the sign-in,
     // whose session they share through PostgreSQL.
-    const server2 = deployment.answered('server2');
-    const lastOf = (method: string, path: string) =>
-      server2.filter((request) => request.method === method && request.path === path).at(-1);
-    const callbackReplica = lastOf('POST', '/handoff/callback')?.replica;
-    const completeReplica = lastOf('GET', '/handoff/complete')?.replica;
-    expect(callbackReplica).toBeDefined();
-    expect(completeReplica).toBeDefined();
+    const server2Replicas = upstreamAddresses(target.server2Replicas);
+    const callbackReplica = await upstreamOf(callback);
+    const completeReplica = await upstreamOf(complete);
+    expect(server2Replicas).toContain(callbackReplica);
+    expect(server2Replicas).toContain(completeReplica);
     expect(completeReplica).not.toBe(callbackReplica);
-    const server1 = deployment.answered('server1').filter((request) => request.time >= startedAt);
-    expect(new Set(server1.map((request) => request.replica))).toEqual(new Set([0, 1]));
+    const server1Replicas = await Promise.all(
+      requests.filter((request) => request.url().startsWith(`${target.server1Url}/`)).map(upstreamOf),
+    );
+    expect(new Set(server1Replicas)).toEqual(new Set(upstreamAddresses(target.server1Replicas)));
   });
 
   it('sets only __Host- cookies, Secure and HttpOnly, and sends HSTS, which Chromium then applies', async () => {
     const page = await openBrowser();
     // Plain http to nginx's https port, before any visit: nginx refuses it (400), so a later
     // success can only be Chromium upgrading the URL itself.
-    const plainToHttpsPort = `http://${SERVER2_HOST}:${new URL(deployment.server2Url).port}/me`;
+    const plainToHttpsPort = `http://${HOSTS.server2}:${new URL(target.server2Url).port}/me`;
     expect(await statusOf(page, plainToHttpsPort)).toBe(400);
 
     await signIn(page, 'tls-4', 'bob');
 
-    const cookies = (await browser?.context.cookies([deployment.server1Url, deployment.server2Url])) ?? [];
+    const cookies = (await browser?.context.cookies([target.server1Url, target.server2Url])) ?? [];
     expect(cookies.map((cookie) => `${cookie.domain} ${cookie.name}`)).toEqual(
-      expect.arrayContaining([`${SERVER1_HOST} __Host-s1_session`, `${SERVER2_HOST} __Host-s2_session`]),
+      expect.arrayContaining([`${HOSTS.server1} __Host-s1_session`, `${HOSTS.server2} __Host-s2_session`]),
     );
     for (const cookie of cookies) {
       // __Host-: Secure, Path=/, and no Domain (host-only, so the domain is the exact host name).
       expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
       expect(cookie.name).toMatch(/^__Host-/);
-      expect([SERVER1_HOST, SERVER2_HOST]).toContain(cookie.domain);
+      expect([HOSTS.server1, HOSTS.server2]).toContain(cookie.domain);
     }
     expect(await page.evaluate(() => document.cookie)).toBe('');
-    for (const url of [`${deployment.server1Url}/`, `${deployment.server2Url}/`]) {
+    for (const url of [`${target.server1Url}/`, `${target.server2Url}/`]) {
       const response = await page.goto(url);
       expect(response?.headers()['strict-transport-security']).toBe(HSTS_POLICY);
     }
@@ -149,15 +159,15 @@ describe('the handoff in a real browser, through nginx over https', () => {
 
     // HSTS is per host name, whatever the port: the same http URL now goes out as https.
     expect(await statusOf(page, plainToHttpsPort)).toBe(200);
-    expect(page.url()).toBe(`${deployment.server2Url}/me`);
+    expect(page.url()).toBe(`${target.server2Url}/me`);
   });
 
   it('signs out at server1, and the back-channel ends the session on server2', async () => {
     const page = await openBrowser();
     await signIn(page, 'tls-5');
-    expect(await statusOf(page, `${deployment.server2Url}/me`)).toBe(200);
+    expect(await statusOf(page, `${target.server2Url}/me`)).toBe(200);
 
-    await page.goto(`${deployment.server1Url}/`);
+    await page.goto(`${target.server1Url}/`);
     await screenshot(page, 'tls-5-server1-dashboard');
     await Promise.all([
       page.waitForURL(/\/login\?signed_out=1/),
@@ -165,13 +175,14 @@ describe('the handoff in a real browser, through nginx over https', () => {
     ]);
     await screenshot(page, 'tls-5-signed-out-of-server1');
 
-    expect((await browser?.context.cookies(deployment.server1Url))?.map((c) => c.name)).not.toContain(
+    expect((await browser?.context.cookies(target.server1Url))?.map((c) => c.name)).not.toContain(
       '__Host-s1_session',
     );
-    // server1 told server2's replica B, which removed the session from Redis for both replicas.
-    await expect.poll(() => statusOf(page, `${deployment.server2Url}/me`), { timeout: 5000 }).toBe(401);
-    await page.goto(`${deployment.server2Url}/`);
-    expect(page.url()).toMatch(new RegExp(`^${deployment.server1Url}/login`));
+    // server1 told server2, through nginx by its public name, and the replica that answered
+    // removed the session from Redis for both.
+    await expect.poll(() => statusOf(page, `${target.server2Url}/me`), { timeout: 5000 }).toBe(401);
+    await page.goto(`${target.server2Url}/`);
+    expect(page.url()).toMatch(new RegExp(`^${target.server1Url}/login`));
     await screenshot(page, 'tls-5-server2-asks-to-sign-in-again');
   });
 });

@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '@jwt-handoff/testkit';
+import { freePort, tempDir } from '@jwt-handoff/testkit';
 
 /** The nginx configuration that docs/deployment.md shows, filled in by the tests. */
 export const NGINX_TEMPLATE = fileURLToPath(
@@ -14,6 +14,22 @@ export const NGINX_TEMPLATE = fileURLToPath(
 export const UPSTREAM_HEADER_SNIPPET = fileURLToPath(
   new URL('../../deploy/nginx/upstream-header.conf', import.meta.url),
 );
+
+/** A service's two replicas, `host:port` each, in the template's two upstream slots (one may be listed twice). */
+export type ReplicaPair = readonly [string, string];
+
+/** The deployment deploy/nginx's template describes, which {@link startNginx} fills it in with. */
+export interface NginxSite {
+  /** The public host names, both served on {@link NginxSite.httpsPort} with one certificate. */
+  readonly hosts: { readonly server1: string; readonly server2: string };
+  readonly httpsPort: number;
+  /** The plain-http port, which only redirects to https; default a free port. */
+  readonly httpPort?: number;
+  /** nginx's certificate (PEM files), issued for both host names. */
+  readonly certificate: { readonly certFile: string; readonly keyFile: string };
+  /** Where nginx sends each host's requests, round-robin. */
+  readonly replicas: { readonly server1: ReplicaPair; readonly server2: ReplicaPair };
+}
 
 /** Options of {@link startNginx}. */
 export interface NginxOptions {
@@ -53,23 +69,36 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
     .join('\n');
 }
 
+/** `site` as the template's placeholders (the ones deploy/images/nginx/entrypoint.sh reads from its environment). */
+async function templateValues(site: NginxSite): Promise<Record<string, string>> {
+  return {
+    SERVER1_HOST: site.hosts.server1,
+    SERVER2_HOST: site.hosts.server2,
+    HTTPS_PORT: String(site.httpsPort),
+    HTTP_PORT: String(site.httpPort ?? (await freePort())),
+    TLS_CERT_FILE: site.certificate.certFile,
+    TLS_KEY_FILE: site.certificate.keyFile,
+    SERVER1_REPLICA_1: site.replicas.server1[0],
+    SERVER1_REPLICA_2: site.replicas.server1[1],
+    SERVER2_REPLICA_1: site.replicas.server2[0],
+    SERVER2_REPLICA_2: site.replicas.server2[1],
+  };
+}
+
 /**
  * Starts nginx in the foreground as a child process, with everything in a new temporary prefix
  * folder (pid file, error and access logs, temp files), so that it needs neither root nor
- * /etc/nginx. The site configuration is deploy/nginx's template filled with `values`; the
+ * /etc/nginx. The site configuration is deploy/nginx's template filled in for `site`; the
  * access log records which replica answered each request. Throws, saying what to install, when
- * nginx is missing; resolves once `httpsPort` accepts connections.
+ * nginx is missing; resolves once `site.httpsPort` accepts connections.
  */
-export async function startNginx(
-  values: Readonly<Record<string, string>>,
-  options: NginxOptions = {},
-): Promise<RunningNginx> {
+export async function startNginx(site: NginxSite, options: NginxOptions = {}): Promise<RunningNginx> {
   const binary = findNginx();
   const dir = tempDir('nginx');
   // nginx's workers run as `nobody` when started by root: they must reach their temp folders.
   chmodSync(dir, 0o755);
-  const site = renderTemplate(readFileSync(NGINX_TEMPLATE, 'utf8'), values);
-  writeFileSync(join(dir, 'jwt-handoff.conf'), site);
+  const siteConf = renderTemplate(readFileSync(NGINX_TEMPLATE, 'utf8'), await templateValues(site));
+  writeFileSync(join(dir, 'jwt-handoff.conf'), siteConf);
   writeFileSync(
     join(dir, 'nginx.conf'),
     [
@@ -95,7 +124,9 @@ export async function startNginx(
   try {
     execFileSync(binary, [...args, '-t'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    throw new Error(`nginx -t refused the configuration:\n${(err as { stderr?: Buffer }).stderr}\n${site}`);
+    throw new Error(
+      `nginx -t refused the configuration:\n${(err as { stderr?: Buffer }).stderr}\n${siteConf}`,
+    );
   }
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -115,7 +146,7 @@ export async function startNginx(
   };
   try {
     await waitForPort(
-      Number(values.HTTPS_PORT),
+      site.httpsPort,
       child,
       () => `${output}${readLines(join(dir, 'error.log')).join('\n')}`,
     );

@@ -74,18 +74,13 @@ describe('two replicas of each service behind nginx', () => {
         }),
       );
     }
-    const address = (replica: ServiceProcess | undefined) => `127.0.0.1:${replica?.env.PORT}`;
+    const addresses = (pair: ServiceProcess[]) =>
+      [`127.0.0.1:${pair[0]?.env.PORT}`, `127.0.0.1:${pair[1]?.env.PORT}`] as const;
     nginx = await startNginx({
-      SERVER1_HOST,
-      SERVER2_HOST,
-      HTTPS_PORT: String(httpsPort),
-      HTTP_PORT: String(await freePort()),
-      TLS_CERT_FILE: certificate.certFile,
-      TLS_KEY_FILE: certificate.keyFile,
-      SERVER1_REPLICA_1: address(replicas.server1[0]),
-      SERVER1_REPLICA_2: address(replicas.server1[1]),
-      SERVER2_REPLICA_1: address(replicas.server2[0]),
-      SERVER2_REPLICA_2: address(replicas.server2[1]),
+      hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
+      httpsPort,
+      certificate,
+      replicas: { server1: addresses(replicas.server1), server2: addresses(replicas.server2) },
     });
     agent = testAgent({
       caFiles: [ca.caFile],

@@ -128,16 +128,11 @@ describe('server1 and server2 behind nginx over https', () => {
     const server1 = `127.0.0.1:${pair.server1.env.PORT}`;
     const server2 = `127.0.0.1:${pair.server2.env.PORT}`;
     nginx = await startNginx({
-      SERVER1_HOST,
-      SERVER2_HOST,
-      HTTPS_PORT: String(httpsPort),
-      HTTP_PORT: String(httpPort),
-      TLS_CERT_FILE: certificate.certFile,
-      TLS_KEY_FILE: certificate.keyFile,
-      SERVER1_REPLICA_1: server1,
-      SERVER1_REPLICA_2: server1,
-      SERVER2_REPLICA_1: server2,
-      SERVER2_REPLICA_2: server2,
+      hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
+      httpsPort,
+      httpPort,
+      certificate,
+      replicas: { server1: [server1, server1], server2: [server2, server2] },
     });
   });
 
@@ -231,17 +226,13 @@ describe('server1 behind nginx with TRUST_PROXY listing the proxy', () => {
       server1Env: { TRUST_PROXY: '127.0.0.1/32,::1', ...THROTTLE_ENV },
       server2Env: { TRUST_PROXY: '127.0.0.1/32,::1' },
     });
+    const server1 = `127.0.0.1:${pair.server1.env.PORT}`;
+    const server2 = `127.0.0.1:${pair.server2.env.PORT}`;
     nginx = await startNginx({
-      SERVER1_HOST,
-      SERVER2_HOST,
-      HTTPS_PORT: String(httpsPort),
-      HTTP_PORT: String(await freePort()),
-      TLS_CERT_FILE: certificate.certFile,
-      TLS_KEY_FILE: certificate.keyFile,
-      SERVER1_REPLICA_1: `127.0.0.1:${pair.server1.env.PORT}`,
-      SERVER1_REPLICA_2: `127.0.0.1:${pair.server1.env.PORT}`,
-      SERVER2_REPLICA_1: `127.0.0.1:${pair.server2.env.PORT}`,
-      SERVER2_REPLICA_2: `127.0.0.1:${pair.server2.env.PORT}`,
+      hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
+      httpsPort,
+      certificate,
+      replicas: { server1: [server1, server1], server2: [server2, server2] },
     });
   });
 
