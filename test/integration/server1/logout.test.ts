@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { browse, CookieJar, findForm, formPost, hiddenField, testClock, waitFor } from '@jwt-handoff/testkit';
 import { tempDataDir } from '@jwt-handoff/testkit/vitest';
 import Database from 'better-sqlite3';
-import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ApiHandler,
@@ -250,6 +250,27 @@ describe('POST /logout/everywhere', () => {
     expect(claims).not.toHaveProperty('sid');
     expect(claims?.tokens_valid_after).toBe(Math.floor(server.clock.now() / 1000));
     expect(Number.isInteger(claims?.tokens_valid_after)).toBe(true);
+  });
+
+  it('issues the next sign-in a token from the second after the sign-out, which no client refuses', async () => {
+    const server = await startWithClient();
+    const laptop = await handedOff(server);
+    server.clock.advance(400); // mid-second: the sign-in below happens in the sign-out's second
+    await signOut(server, laptop, '/logout/everywhere');
+    expect(await outcomeCount(server, 'delivered', 1)).toBe(1);
+    const [revocation] = await claimsOfEveryLogout(server);
+    const cutOff = revocation?.tokens_valid_after as number;
+    expect(cutOff).toBe(Math.floor(server.clock.now() / 1000));
+
+    const again = await signedIn(server);
+    const claims = decodeJwt(await handOff(server.app, again));
+
+    // "At or before" the cut-off is refused (docs/design.md): the token is from the next second.
+    expect(claims.iat).toBe(cutOff + 1);
+    expect(claims.exp).toBe(cutOff + 1 + 60);
+    // A sign-in in any later second is issued at once, with that second as its iat.
+    server.clock.advance(5_000);
+    expect(decodeJwt(await handOff(server.app, again)).iat).toBe(Math.floor(server.clock.now() / 1000));
   });
 
   it('from a foreign Origin is refused with 403 csrf_failed and ends nothing', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AppError,
   LOGOUT_HINT_MAX_LIFETIME_SEC,
@@ -8,6 +9,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ClientRegistration, Server1Config } from '../config.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import { issueTimeAfterRevocation } from '../logout/issue-after-revocation.js';
 import type { Server1Metrics } from '../metrics.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { formPostPage } from '../views/pages.js';
@@ -83,7 +85,12 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
     // session ended meanwhile records nothing and gets no token.
     if (!(await sessions.recordVisit(signedIn, client.id))) return reply.redirect(signIn, 303);
 
-    const key = keyRing.signingKey(now());
+    // Right after the user's "sign out everywhere", wait for the next second: a token issued in
+    // the sign-out's own second would be refused by every client (issue-after-revocation.ts).
+    const issuedAt = issueTimeAfterRevocation(now(), signedIn.user.tokensValidAfter);
+    if (issuedAt > now()) await sleep(issuedAt - now());
+
+    const key = keyRing.signingKey(issuedAt);
     // For the client's "sign out of everything" (end-session.ts): valid while the session may live.
     const logoutHint = await mintLogoutHint(key, {
       issuer: config.publicUrl,
@@ -92,9 +99,9 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
       sid: signedIn.session.sid,
       ttlSec: Math.min(
         LOGOUT_HINT_MAX_LIFETIME_SEC,
-        Math.max(1, Math.ceil((signedIn.session.expiresAt - now()) / 1000)),
+        Math.max(1, Math.ceil((signedIn.session.expiresAt - issuedAt) / 1000)),
       ),
-      now: now(),
+      now: issuedAt,
     });
     const token = await mintHandoffToken(key, {
       issuer: config.publicUrl,
@@ -107,7 +114,7 @@ export async function handoffRoutes(app: FastifyInstance, options: HandoffRouteO
       email: signedIn.user.email,
       logoutHint,
       ttlSec: config.handoffTokenTtlSec,
-      now: now(),
+      now: issuedAt,
     });
     metrics.handoffIssued({ client: client.id });
     return sendPage(
