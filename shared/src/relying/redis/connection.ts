@@ -53,6 +53,9 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, timeouts.maxReconnectDelayMs),
+    // Commands issued in the same tick (the requests in flight) leave in one write and their
+    // replies come back in one read: the socket writes were server2's largest line on Redis.
+    enableAutoPipelining: true,
   });
   // Without a listener, ioredis prints every failed reconnection; with one, the outage is
   // reported once when it starts and once when it ends.
