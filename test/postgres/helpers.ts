@@ -4,22 +4,12 @@ import { type TestClock, testClock } from '@jwt-handoff/testkit';
 import { type Scope, tempDataDir, testScope } from '@jwt-handoff/testkit/vitest';
 import { inject } from 'vitest';
 import { type Server1Harness, startServer1 } from '../integration/server1/helpers.js';
-import type { PostgresServer } from './postgres-server.js';
+import { createDatabaseAt, type PostgresServer } from './postgres-server.js';
 
 /** A new, empty database on the suite's PostgreSQL server (or on `server`); resolves with its URL. */
 export async function freshDatabase(server?: PostgresServer): Promise<string> {
   const name = `s1_${randomBytes(6).toString('hex')}`;
-  if (server) return server.createDatabase(name);
-  const url = inject('postgresUrl');
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
-  return url.replace(/\/postgres$/, `/${name}`);
+  return server ? server.createDatabase(name) : createDatabaseAt(inject('postgresUrl'), name);
 }
 
 /**

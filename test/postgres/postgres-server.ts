@@ -68,16 +68,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     url,
     port,
     urlOf: (name) => `postgres://postgres@127.0.0.1:${port}/${name}`,
-    async createDatabase(name) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE "${name}"`);
-      } finally {
-        await client.end();
-      }
-      return server.urlOf(name);
-    },
+    createDatabase: (name) => createDatabaseAt(url, name),
     async start() {
       // fsync off: a test server that nobody needs after a crash.
       const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
@@ -111,4 +102,19 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw err;
   }
   return server;
+}
+
+/**
+ * Creates the database `name` on the server that `adminUrl` (a URL of its `postgres` database)
+ * names; resolves with the new database's URL.
+ */
+export async function createDatabaseAt(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  return adminUrl.replace(/\/postgres$/, `/${name}`);
 }

@@ -82,65 +82,93 @@ async function expectThrottleByClientAddress(
   expect(other.status).toBe(303);
 }
 
+/** One replica of each service behind nginx, as {@link startBehindNginx} starts them. */
+interface ProxiedPair {
+  readonly ca: TestCa;
+  readonly pair: ServicePair;
+  readonly server1Url: string;
+  readonly server2Url: string;
+  /** nginx's plain-http port, which only redirects. */
+  readonly httpPort: number;
+  /** A browser whose connections come from `address` (loopback has all of 127.0.0.0/8). */
+  browserAt(address: string): Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * server1 and server2 behind nginx with a certificate from a CA made for the run (`caName`), both
+ * services with `trustProxy` as TRUST_PROXY. One replica of each (their SQLite stores cannot be
+ * shared), listed twice in the template's two upstream slots; replicas.test.ts runs two of each
+ * for what needs no shared state, and test/topology two of each on PostgreSQL and Redis.
+ */
+async function startBehindNginx(
+  caName: string,
+  trustProxy: string,
+  server1Env: Record<string, string>,
+): Promise<ProxiedPair> {
+  const ca = createTestCa(caName);
+  const certificate = ca.issue('nginx', [SERVER1_HOST, SERVER2_HOST]);
+  const httpsPort = await freePort();
+  const httpPort = await freePort();
+  const server1Url = `https://${SERVER1_HOST}:${httpsPort}`;
+  const server2Url = `https://${SERVER2_HOST}:${httpsPort}`;
+  const pair = await startPair({
+    publicUrls: { server1: server1Url, server2: server2Url },
+    server1Env: { TRUST_PROXY: trustProxy, ...server1Env },
+    server2Env: { TRUST_PROXY: trustProxy },
+  });
+  const server1 = `127.0.0.1:${pair.server1.env.PORT}`;
+  const server2 = `127.0.0.1:${pair.server2.env.PORT}`;
+  const nginx: RunningNginx = await startNginx({
+    hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
+    httpsPort,
+    httpPort,
+    certificate,
+    replicas: { server1: [server1, server1], server2: [server2, server2] },
+  });
+  const agents: Agent[] = [];
+  return {
+    ca,
+    pair,
+    server1Url,
+    server2Url,
+    httpPort,
+    browserAt(address) {
+      const agent = testAgent({ caFiles: [ca.caFile], hosts: HOSTS, localAddress: address });
+      agents.push(agent);
+      return new Browser({ dispatcher: agent });
+    },
+    async close() {
+      await nginx.stop();
+      await pair.close();
+      await Promise.all(agents.map((agent) => agent.close()));
+      ca.remove();
+    },
+  };
+}
+
 describe('server1 and server2 behind nginx over https', () => {
-  let ca: TestCa;
+  let proxied: ProxiedPair;
   let pair: ServicePair;
-  let nginx: RunningNginx;
   let server1Url: string;
   let server2Url: string;
   let httpPort: number;
-  const agents: Agent[] = [];
-
-  /** A browser whose connections come from `address` (loopback has all of 127.0.0.0/8). */
-  function browserAt(address: string): Browser {
-    const agent = testAgent({
-      caFiles: [ca.caFile],
-      hosts: HOSTS,
-      localAddress: address,
-    });
-    agents.push(agent);
-    return new Browser({ dispatcher: agent });
-  }
+  const browserAt = (address: string) => proxied.browserAt(address);
 
   const signIn = (browser: Browser, username: string, password: string, forwardedFor?: string) =>
     signInThrough(server1Url, browser, { username, password }, forwardedFor);
 
   beforeAll(async () => {
-    ca = createTestCa('proxy');
-    const certificate = ca.issue('nginx', [SERVER1_HOST, SERVER2_HOST]);
-    const httpsPort = await freePort();
-    httpPort = await freePort();
-    server1Url = `https://${SERVER1_HOST}:${httpsPort}`;
-    server2Url = `https://${SERVER2_HOST}:${httpsPort}`;
-    pair = await startPair({
-      publicUrls: { server1: server1Url, server2: server2Url },
-      server1Env: {
-        TRUST_PROXY: '1',
-        ...THROTTLE_ENV,
-        LOGOUT_RETRY_BASE_MS: '100',
-        LOGOUT_RETRY_MAX_MS: '400',
-      },
-      server2Env: { TRUST_PROXY: '1' },
+    proxied = await startBehindNginx('proxy', '1', {
+      ...THROTTLE_ENV,
+      LOGOUT_RETRY_BASE_MS: '100',
+      LOGOUT_RETRY_MAX_MS: '400',
     });
-    // One replica of each (their SQLite stores cannot be shared), listed twice in the template's
-    // two upstream slots; replicas.test.ts runs two of each for what needs no shared state, and
-    // test/topology two of each on PostgreSQL and Redis.
-    const server1 = `127.0.0.1:${pair.server1.env.PORT}`;
-    const server2 = `127.0.0.1:${pair.server2.env.PORT}`;
-    nginx = await startNginx({
-      hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
-      httpsPort,
-      httpPort,
-      certificate,
-      replicas: { server1: [server1, server1], server2: [server2, server2] },
-    });
+    ({ pair, server1Url, server2Url, httpPort } = proxied);
   });
 
   afterAll(async () => {
-    await nginx?.stop();
-    await pair?.close();
-    await Promise.all(agents.map((agent) => agent.close()));
-    ca?.remove();
+    await proxied?.close();
   });
 
   it('hands off through the proxy, and a sign-out on server1 reaches server2', async () => {
@@ -210,44 +238,17 @@ describe('server1 and server2 behind nginx over https', () => {
 // TRUST_PROXY as a list: the services believe X-Forwarded-For only from the listed proxy address
 // (nginx connects to them from 127.0.0.1), and the same spray is throttled the same way.
 describe('server1 behind nginx with TRUST_PROXY listing the proxy', () => {
-  let ca: TestCa;
-  let pair: ServicePair;
-  let nginx: RunningNginx;
-  let server1Url: string;
-  const agents: Agent[] = [];
+  let proxied: ProxiedPair;
 
   beforeAll(async () => {
-    ca = createTestCa('proxy-list');
-    const certificate = ca.issue('nginx', [SERVER1_HOST, SERVER2_HOST]);
-    const httpsPort = await freePort();
-    server1Url = `https://${SERVER1_HOST}:${httpsPort}`;
-    pair = await startPair({
-      publicUrls: { server1: server1Url, server2: `https://${SERVER2_HOST}:${httpsPort}` },
-      server1Env: { TRUST_PROXY: '127.0.0.1/32,::1', ...THROTTLE_ENV },
-      server2Env: { TRUST_PROXY: '127.0.0.1/32,::1' },
-    });
-    const server1 = `127.0.0.1:${pair.server1.env.PORT}`;
-    const server2 = `127.0.0.1:${pair.server2.env.PORT}`;
-    nginx = await startNginx({
-      hosts: { server1: SERVER1_HOST, server2: SERVER2_HOST },
-      httpsPort,
-      certificate,
-      replicas: { server1: [server1, server1], server2: [server2, server2] },
-    });
+    proxied = await startBehindNginx('proxy-list', '127.0.0.1/32,::1', THROTTLE_ENV);
   });
 
   afterAll(async () => {
-    await nginx?.stop();
-    await pair?.close();
-    await Promise.all(agents.map((agent) => agent.close()));
-    ca?.remove();
+    await proxied?.close();
   });
 
   it("counts sign-in failures by the client's own address, whatever X-Forwarded-For it forges", async () => {
-    await expectThrottleByClientAddress(server1Url, pair.demoPassword, (address) => {
-      const agent = testAgent({ caFiles: [ca.caFile], hosts: HOSTS, localAddress: address });
-      agents.push(agent);
-      return new Browser({ dispatcher: agent });
-    });
+    await expectThrottleByClientAddress(proxied.server1Url, proxied.pair.demoPassword, proxied.browserAt);
   });
 });

@@ -95,18 +95,7 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
   const deleteDropped = db.prepare(
     'DELETE FROM signing_keys WHERE unpublish_at IS NOT NULL AND unpublish_at <= ?',
   );
-  const insertKey = (key: StoredKey) =>
-    insert.run(
-      key.kid,
-      key.alg,
-      JSON.stringify(key.privateJwk),
-      JSON.stringify(key.publicJwk),
-      key.createdAt,
-      key.publishAt,
-      key.signFrom,
-      key.retireAt,
-      key.unpublishAt,
-    );
+  const insertKey = (key: StoredKey) => insert.run(...keyRowValues(key));
   const signing = db.prepare<{ now: number }, { n: number }>(
     `SELECT count(*) AS n FROM signing_keys WHERE ${SIGNING_AT.replaceAll('$1', '@now')}`,
   );
@@ -165,6 +154,24 @@ export function createSqliteKeyStore(db: Database.Database): KeyStore {
       return insertFirst.immediate(key, now);
     },
   };
+}
+
+/**
+ * A key's `signing_keys` columns, in the order of both engines' INSERT: kid, alg, private_jwk,
+ * public_jwk, created_at, publish_at, sign_from, retire_at, unpublish_at.
+ */
+export function keyRowValues(key: StoredKey) {
+  return [
+    key.kid,
+    key.alg,
+    JSON.stringify(key.privateJwk),
+    JSON.stringify(key.publicJwk),
+    key.createdAt,
+    key.publishAt,
+    key.signFrom,
+    key.retireAt,
+    key.unpublishAt,
+  ];
 }
 
 /** A stored row as a {@link StoredKey}. */

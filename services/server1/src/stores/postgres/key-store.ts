@@ -2,6 +2,7 @@ import {
   KEY_ORDER,
   type KeyRow,
   type KeyStore,
+  keyRowValues,
   SIGNING_AT,
   type StoredKey,
   toStoredKey,
@@ -16,17 +17,7 @@ const insertKey = (client: Queryable, key: StoredKey) =>
   client.query(
     `INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, publish_at, sign_from, retire_at, unpublish_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      key.kid,
-      key.alg,
-      JSON.stringify(key.privateJwk),
-      JSON.stringify(key.publicJwk),
-      key.createdAt,
-      key.publishAt,
-      key.signFrom,
-      key.retireAt,
-      key.unpublishAt,
-    ],
+    keyRowValues(key),
   );
 
 /**
